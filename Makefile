@@ -1,0 +1,130 @@
+# Omega testbed. `make check` and `make reproduce` are the two commands a new user needs; both run
+# ./configure (and, where packages are missing, ./configure --install-deps) when config.mak is absent.
+-include config.mak
+
+SANITIZE ?= 0
+V ?= 0
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2);
+else
+Q :=
+say :=
+endif
+
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build
+SANFLAGS :=
+endif
+
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+OPT ?= -O2
+CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+          -Werror=implicit-function-declaration -fno-strict-aliasing -pthread -I. -I$(BUILD) $(SANFLAGS) \
+          $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS) $(EXTRA_CFLAGS) \
+          -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' -DOMEGA_SRCDIR='"$(CURDIR)"'
+LDLIBS := $(LIBS_DEPS) $(SIMGRID_LIBS) $(CUDA_LIBS) -lm -ldl -pthread
+LDFLAGS := $(SANFLAGS)
+
+# Every part's sources are found by folder, so a part adds files without touching this Makefile.
+LIB_SRCS := $(filter-out core/main.c,$(wildcard core/*.c backends/*/*.c attest/*.c policy/*.c \
+              workloads/*.c workloads/*/*.c sim/*.c bench/*.c))
+CU_SRCS := $(if $(filter y,$(CONFIG_CUDA)),$(wildcard backends/cuda/*.cu workloads/llm/*.cu))
+TEST_SRCS := $(wildcard tests/*.c)
+AGENT_SRCS := $(wildcard workloads/agents/*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+DEPS := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/core/main.d
+
+NVCCFLAGS := -O3 -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_90a,code=sm_90a \
+             -Xcompiler -fPIC,-Wall -I. -I$(BUILD) --expt-relaxed-constexpr
+
+.PHONY: all check check-long bench reproduce fuzz install clean distclean help
+all: $(BUILD)/omega $(BUILD)/omega-tests
+
+help:
+	@echo "make [all]          build build/omega and build/omega-tests"
+	@echo "make check          run the tests (make check SANITIZE=1: ASan + UBSan build)"
+	@echo "make check-long     the long suites too (differential campaigns, crash loops)"
+	@echo "make bench          every benchmark suite on the chosen backend (BACKEND=emu)"
+	@echo "make reproduce      the paper's table and figures (results/paper/)"
+	@echo "make fuzz           build and run the libFuzzer targets for FUZZ_SECONDS each"
+	@echo "make install        install omega under PREFIX"
+
+config.mak config.h: configure VERSION
+	@if [ -f config.mak ] && [ config.mak -nt configure ]; then :; \
+	elif ./configure $(CONFIGURE_FLAGS); then :; \
+	else echo "configure found missing packages; installing them (./configure --install-deps)"; \
+	     ./configure --install-deps $(CONFIGURE_FLAGS); fi
+
+$(BUILD)/config.h: config.h
+	@mkdir -p $(BUILD)
+	$(Q)cp config.h $@
+
+$(BUILD)/%.o: %.c $(BUILD)/config.h config.mak
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu $(BUILD)/config.h config.mak
+	@mkdir -p $(dir $@)
+	$(call say,NVCC,$<)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libomega.a: $(LIB_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/omega: $(BUILD)/core/main.o $(BUILD)/libomega.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests link every object (not the archive) so that self-registering tests and code are all kept.
+$(BUILD)/omega-tests: $(TEST_OBJS) $(LIB_OBJS)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check: all
+	$(Q)$(BUILD)/omega-tests $(TESTFLAGS)
+
+check-long: all
+	$(Q)$(BUILD)/omega-tests --long $(TESTFLAGS)
+
+BACKEND ?= emu
+bench: $(BUILD)/omega
+	$(Q)for s in $$($(BUILD)/omega bench --list | awk '{print $$1}' | grep -v paper); do \
+	    $(BUILD)/omega bench $$s --backend $(BACKEND) || exit 1; done
+
+reproduce: $(BUILD)/omega
+	$(Q)$(BUILD)/omega bench paper --backend $(or $(REPRO_BACKEND),auto) --run-id latest
+
+# libFuzzer targets: each tests/fuzz/fuzz_X.c is linked with the library sources under clang.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) -fsanitize=fuzzer,address,undefined \
+               $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+$(FUZZ_BUILD)/config.h: config.h
+	@mkdir -p $(FUZZ_BUILD)
+	$(Q)cp config.h $@
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(FUZZ_BUILD)/config.h $(if $(CU_SRCS),$(BUILD)/libomega.a)
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(if $(CU_SRCS),$(filter %.cu.o,$(LIB_OBJS))) $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
+	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	    echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus-$$n $$seeds 2>&1 | tail -n 3 || exit 1; done
+
+PREFIX ?= /usr/local
+install: $(BUILD)/omega
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/omega
+	install -m 755 $(BUILD)/omega $(DESTDIR)$(PREFIX)/bin/omega
+	cp -r roots $(DESTDIR)$(PREFIX)/share/omega/ 2>/dev/null || true
+
+clean:
+	rm -rf build build-san build-fuzz
+
+distclean: clean
+	rm -f config.mak config.h config.log
+
+-include $(DEPS)
