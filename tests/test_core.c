@@ -5,6 +5,7 @@
 #include "bench/bench.h"
 #include "core/backend.h"
 #include "core/buf.h"
+#include "core/labels.h"
 #include "core/seal.h"
 #include "core/util.h"
 #include "tests/test.h"
@@ -189,5 +190,34 @@ OMEGA_TEST(cli_backends_tells_truth)
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s --backend 2>/dev/null", omega_test_omega_bin()), 2);
     rc = omega_test_sh(out, sizeof out, "%s --version", omega_test_omega_bin());
     CHECK(rc == 0 && strncmp(out, "omega ", 6) == 0);
+    return 0;
+}
+
+OMEGA_TEST(core_labels_join)
+{
+    struct omega_labels acc, a, b;
+    struct omega_error err = {0};
+    json_t *ja = json_loads("{\"integrity\":\"trusted\",\"classes\":[\"PII\"],\"regions\":[\"EU\"],\"readers\":[\"alice\",\"bob\"]}", 0, NULL);
+    json_t *jb = json_loads("{\"integrity\":\"untrusted\",\"classes\":[\"PHI\",\"PII\"],\"regions\":[\"US\"],\"readers\":[\"bob\",\"carol\"]}", 0, NULL);
+    CHECK(ja && jb);
+    CHECK(omega_labels_from_json(&a, ja, &err) == 0 && omega_labels_from_json(&b, jb, &err) == 0);
+    omega_labels_init(&acc);
+    CHECK(omega_labels_join(&acc, &a) == 0);
+    CHECK(!acc.untrusted && !acc.readers_any && acc.readers.n == 2);
+    CHECK(omega_labels_join(&acc, &b) == 0);
+    CHECK(acc.untrusted);                                               /* untrusted wins */
+    CHECK(acc.classes.n == 2 && omega_label_set_has(&acc.classes, "PHI") && omega_label_set_has(&acc.classes, "PII"));
+    CHECK(acc.regions.n == 2);                                          /* regions unite */
+    CHECK(acc.readers.n == 1 && omega_label_set_has(&acc.readers, "bob")); /* readers intersect */
+    json_t *back = omega_labels_to_json(&acc);
+    char *s = json_dumps(back, JSON_COMPACT);
+    CHECK_STR(s, "{\"integrity\":\"untrusted\",\"classes\":[\"PHI\",\"PII\"],\"regions\":[\"EU\",\"US\"],\"readers\":[\"bob\"]}");
+    free(s);
+    json_decref(back);
+    json_t *bad = json_loads("{\"integrity\":\"maybe\"}", 0, NULL);
+    CHECK(omega_labels_from_json(&a, bad, &err) == OMEGA_EFORMAT);
+    json_decref(bad);
+    json_decref(ja);
+    json_decref(jb);
     return 0;
 }
