@@ -84,10 +84,15 @@ $(BUILD)/omega: $(BUILD)/core/main.o $(BUILD)/libomega.a
 $(BUILD)/omega-tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check: all
+# Parts add their own rules in mk/<part>.mk; CHECK_DEPS lists what make check needs beyond the build
+# (e.g. the Cedar oracle's npm install).
+CHECK_DEPS :=
+-include $(wildcard mk/*.mk)
+
+check: all $(CHECK_DEPS)
 	$(Q)$(BUILD)/omega-tests $(TESTFLAGS)
 
-check-long: all
+check-long: all $(CHECK_DEPS)
 	$(Q)$(BUILD)/omega-tests --long $(TESTFLAGS)
 
 BACKEND ?= emu
