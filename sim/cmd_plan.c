@@ -215,8 +215,11 @@ int omega_cmd_plan(int argc, char **argv)
     omega_azure_fini(&az);
 
     char errline[200];
-    if (cm.fit_points > 0)
-        snprintf(errline, sizeof errline, "decode step time within %.1f%% (mean) of %d measured GPU points",
+    if (cm.fit_points > 0 && isfinite(cm.fit_loo_err))
+        snprintf(errline, sizeof errline, "decode step time: mean error %.1f%% over %d measured GPU points, %.1f%% "
+                 "when each is predicted without it", cm.fit_err * 100, cm.fit_points, cm.fit_loo_err * 100);
+    else if (cm.fit_points > 0)
+        snprintf(errline, sizeof errline, "decode step time: mean error %.1f%% over %d measured GPU points",
                  cm.fit_err * 100, cm.fit_points);
     else
         snprintf(errline, sizeof errline, "unknown: no measured GPU results in %s/llm, GPU costs are modeled "

@@ -220,6 +220,26 @@ int omega_costmodel_fit_llm(struct omega_costmodel *cm, const json_t *summary, c
     }
     cm->fit_points = 0;
     cm->fit_err = NAN;
+    cm->fit_loo_err = NAN;
+    if (used > 0 && n >= 3) {
+        /* Out of sample: predict each point from a line fitted to the others. */
+        double loo = 0;
+        int nl = 0;
+        for (int k = 0; k < n; k++) {
+            double qx = sx - xs[k], qy = sy - ys[k], qxx = sxx - xs[k] * xs[k], qxy = sxy - xs[k] * ys[k];
+            int q = n - 1;
+            double den = q * qxx - qx * qx;
+            if (den <= 0)
+                continue;
+            double a = (q * qxy - qx * qy) / den, b = (qy - a * qx) / q;
+            if (b < 0)
+                b = 0, a = qxy / qxx;
+            loo += fabs(a * xs[k] + b - ys[k]) / ys[k];
+            nl++;
+        }
+        if (nl > 0)
+            cm->fit_loo_err = loo / nl;
+    }
     if (used > 0) {
         double err = 0;
         for (int k = 0; k < n; k++) {
@@ -452,5 +472,6 @@ json_t *omega_costmodel_to_json(const struct omega_costmodel *cm)
     json_object_set_new(o, "attest_platform_s", cost_json(&cm->attest_platform_s));
     json_object_set_new(o, "fit_points", json_integer(cm->fit_points));
     json_object_set_new(o, "fit_mean_rel_err", isfinite(cm->fit_err) ? json_real(cm->fit_err) : json_null());
+    json_object_set_new(o, "fit_loo_rel_err", isfinite(cm->fit_loo_err) ? json_real(cm->fit_loo_err) : json_null());
     return o;
 }

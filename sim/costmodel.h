@@ -52,6 +52,7 @@ struct omega_costmodel {
     struct omega_cost attest_platform_s; /* SNP report + verify + GPU verify */
     int fit_points;                  /* decode step times used by the fit */
     double fit_err;                  /* mean relative error of the fit over those points */
+    double fit_loo_err;              /* the same, each point predicted by a fit without it (NAN below 3 points) */
 };
 
 /* Look up a preset by name ("llama2-7b", "llama2-13b", "llama2-70b", "llama2-70b-8bit", "tiny"); NULL if unknown. */

@@ -283,6 +283,7 @@ OMEGA_TEST(sim_costmodel_fit)
     CHECK(cm.eff_bw.measured && cm.launch_s.measured && cm.eff_flops.measured && cm.cc_step_s.measured);
     CHECK(fabs(cm.eff_flops.value - 0.8 * 0.75) < 1e-9);
     CHECK(cm.fit_points == 8 && cm.fit_err < 0.01);
+    CHECK(isfinite(cm.fit_loo_err) && cm.fit_loo_err < 0.02);
     /* 4% at batch 1 becomes an absolute per-step cost of 4% of that step. */
     double t1 = omega_cost_decode_step_s(&cm, m7, 1, 512, 0);
     CHECK_MSG(fabs(cm.cc_step_s.value / t1 - 0.04) < 0.002, "cc %g of %g", cm.cc_step_s.value, t1);
