@@ -20,6 +20,10 @@
 #include "sim/costmodel.h"
 #include "sim/paper.h"
 
+#ifndef OMEGA_SRCDIR
+#define OMEGA_SRCDIR "."
+#endif
+
 static const char *const default_suites[] = {"isolation", "policy", "attest", "provlog", "llm", "toolcall",
                                              "multiagent", NULL};
 
@@ -329,7 +333,14 @@ int omega_bench_paper(struct omega_bench *b, int argc, char **argv)
     /* GPU efficiencies from committed GPU results (never from an emu run), CPU costs from what just ran. */
     struct omega_costmodel cm;
     omega_costmodel_init(&cm);
-    int measured = omega_costmodel_load(&cm, from ? from : out);
+    int measured = 0;
+    if (!from) {
+        /* The committed GPU results live in the source tree's results/, wherever --out points. */
+        char committed[1200];
+        snprintf(committed, sizeof committed, "%s/results", OMEGA_SRCDIR);
+        measured += omega_costmodel_load(&cm, committed);
+    }
+    measured += omega_costmodel_load(&cm, from ? from : out);
     omega_bench_fact(b, "costmodel", omega_costmodel_to_json(&cm));
     omega_bench_fact(b, "costmodel_measured_inputs", json_integer(measured));
 
