@@ -45,6 +45,7 @@ static void plan_usage(FILE *f)
             "The global --cc on|off switches the confidential data path (default on).\n");
 }
 
+#ifdef CONFIG_SIMGRID
 struct plan_point {
     int gpus, hosts;
     struct omega_sim_result r;
@@ -96,7 +97,6 @@ static json_t *point_json(const struct plan_point *p)
                      p->r.stable, "wall_s", p->r.wall_s);
 }
 
-#ifdef CONFIG_SIMGRID
 static double rel(double sim, double live) { return (sim - live) / live * 100; }
 
 /* Live run and simulation of the same system, side by side: the simulator's error against a measured run. */
