@@ -128,7 +128,11 @@ static json_t *run_suite(const char *exe, const char *suite, const char *out, co
             oom = 1;
     int st = pclose(p);
     int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    json_t *j = (!oom && b.len) ? json_loadb((const char *)b.data, b.len, 0, NULL) : NULL;
+    /* The summary object is what --json prints; tolerate lines a suite printed before it. */
+    json_t *j = NULL;
+    for (size_t off = 0; !oom && !j && off < b.len; off++)
+        if (b.data[off] == '{' && (off == 0 || b.data[off - 1] == '\n'))
+            j = json_loadb((const char *)b.data + off, b.len - off, JSON_DISABLE_EOF_CHECK, NULL);
     omega_buf_fini(&b);
     char why[600], line[512];
     last_line(errpath, line, sizeof line);

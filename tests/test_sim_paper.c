@@ -183,3 +183,25 @@ OMEGA_TEST_TIMEOUT(sim_paper_suite_from, 60)
     json_decref(c.suites);
     return OMEGA_TEST_PASS;
 }
+
+OMEGA_TEST_TIMEOUT(sim_paper_suite_runs, 60)
+{
+    /* Through real subprocesses: whatever the multiagent suite does here (not built yet, fails, or
+     * measures), its row says either "not run: <reason>" or carries a figure, and the run says which
+     * backend auto chose. */
+    const char *tmp = omega_test_tmpdir();
+    char out[4096];
+    int rc = omega_test_sh(out, sizeof out, "%s bench paper --backend auto --suites multiagent --timeout 20 --out %s/run "
+                                            "--run-id r 2>&1 >/dev/null | grep 'backend auto: using'",
+                           omega_test_omega_bin(), tmp);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "using emu") || strstr(out, "using cuda") || strstr(out, "using snp"));
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "test -f %s/run/paper/r/logs/multiagent.stderr", tmp), 0);
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "grep '^| Multi-agent' %s/run/paper/r/table.md", tmp), 0);
+    CHECK_MSG(strstr(out, "| not run: ") || strstr(out, "| measured |") || strstr(out, "| modeled |"), "row: %s", out);
+    /* Rows of suites not asked for say so, never a number. */
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "grep '^| Policy enforcement' %s/run/paper/r/table.md", tmp), 0);
+    CHECK(strstr(out, "not run: no result (policy)") != NULL);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "grep -q '\"backend\": \"emu\"\\|\"backend\": \"cuda\"\\|\"backend\": \"snp\"' %s/run/paper/r/machine.json", tmp), 0);
+    return OMEGA_TEST_PASS;
+}
