@@ -1,6 +1,7 @@
 /* Shared-memory duplex ring. See channel.h for the trust rules; in short: the runtime reads each
  * index of the agent's once, checks it against its private geometry, and copies before parsing. */
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,7 +197,7 @@ int omega_chan_rt_respond(struct omega_chan *c, const struct omega_chan_frame *f
 }
 
 int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, const void *target,
-                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_iters)
+                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_ns)
 {
     size_t tlen = f->tlen;
     if (tlen > OMEGA_CHAN_TARGET_MAX || plen > omega_chan_body_max(c) - tlen)
@@ -224,20 +225,36 @@ int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, c
         ssize_t w = write(doorbell_fd, &one, sizeof one);
         (void)w;
     }
-    (void)spin_iters;
+    (void)spin_ns;
     return 0;
 }
 
 int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
-                       void *payload, size_t pcap, size_t *plen, unsigned spin_iters)
+                       void *payload, size_t pcap, size_t *plen, unsigned spin_ns)
 {
+    uint64_t t0 = 0;
     unsigned spins = 0;
     for (;;) {
         if (atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) != c->ag_rsp_tail)
             break;
-        if (spins++ < spin_iters) {
-            cpu_relax();
+        /* Spin for a bounded time, not a count: a pause costs 10 to 140 cycles depending on the CPU. */
+        if (spin_ns && (++spins & 31)) {
+            /* After a short pure spin, yield each round: on a machine with fewer cores than parties
+             * (agent, runtime, peer) a spinner must not sit on the core the others need. */
+            if (spins > 256)
+                sched_yield();
+            else
+                cpu_relax();
             continue;
+        }
+        if (spin_ns) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+            if (!t0)
+                t0 = t;
+            if (t - t0 < spin_ns)
+                continue;
         }
         uint32_t v = atomic_load_explicit(&c->sh->rsp_futex, memory_order_relaxed);
         atomic_store_explicit(&c->sh->agent_waiting, 1, memory_order_relaxed);

@@ -101,10 +101,10 @@ int omega_chan_rt_pending(const struct omega_chan *c);
 
 /* Agent side. Send one request (waits for room); OMEGA_EINVAL if it can never fit. */
 int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, const void *target,
-                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_iters) OMEGA_MUST_CHECK;
+                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_ns) OMEGA_MUST_CHECK;
 /* Wait for and take the next response: header in *f, target (up to tcap, NUL-terminated) and
  * payload (up to pcap; the rest is dropped and *plen says the full size). */
 int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
-                       void *payload, size_t pcap, size_t *plen, unsigned spin_iters) OMEGA_MUST_CHECK;
+                       void *payload, size_t pcap, size_t *plen, unsigned spin_ns) OMEGA_MUST_CHECK;
 
 #endif

@@ -3,12 +3,14 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -543,7 +545,7 @@ static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
     uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns();
-    unsigned iter = 0;
+    unsigned tick = 0, idle = 0;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
         for (int i = 0; i < n; i++) {
@@ -553,16 +555,20 @@ static void *serve(void *arg)
             work += service(rt, a);
             pending |= a->has_pending;
         }
-        if ((++iter & 63) == 0)
+        if ((++tick & 63) == 0)
             poll_events(rt, 0);   /* deaths and control, even while busy */
         uint64_t now = omega_now_ns();
         if (work) {
             last = now;
+            idle = 0;
             continue;
         }
         if (now - last < spin_ns) {
+            if (++idle > 256)
+                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
 #if defined(__x86_64__)
-            __builtin_ia32_pause();
+            else
+                __builtin_ia32_pause();
 #endif
             continue;
         }
@@ -603,7 +609,7 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     if (!c->ring_bytes) c->ring_bytes = OMEGA_CHAN_RING_DEFAULT;
     if (!c->max_agents) c->max_agents = 1024;
     if (!c->spin_us) c->spin_us = 50;
-    if (!c->agent_spin_iters) c->agent_spin_iters = 20000;
+    if (!c->agent_spin_us) c->agent_spin_us = 20;
     if (!c->flood_kill) c->flood_kill = 1000;
     if (!c->inbox_bytes) c->inbox_bytes = 8u << 20;
     if (!c->inbox_msgs) c->inbox_msgs = 1024;
@@ -622,6 +628,12 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     if (!rt->agents || !rt->byid || c->max_agents > (1u << 20)) {
         omega_error_set(err, OMEGA_ENOMEM, __FILE__, __LINE__, "runtime: cannot hold %zu agents", c->max_agents);
         goto fail;
+    }
+    /* Two fds per agent (pidfd, doorbell): raise the soft limit toward the hard one when needed. */
+    struct rlimit nf;
+    if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < 2 * c->max_agents + 64 && nf.rlim_cur < nf.rlim_max) {
+        nf.rlim_cur = 2 * c->max_agents + 64 < nf.rlim_max ? 2 * c->max_agents + 64 : nf.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nf);
     }
     /* The zygote first: it must not see any agent's data, and it must be forked single-threaded. */
     if (!(rt->zy = omega_zygote_start(c->sandbox_flags, err)))
@@ -809,7 +821,7 @@ int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_ma
         goto fail;
     }
     struct omega_spawn sp = {.fn = fn, .ring_bytes = rt->cfg.ring_bytes, .limits = rt->cfg.limits,
-                             .spin_iters = rt->cfg.agent_spin_iters, .arg = arg, .arglen = arglen};
+                             .spin_ns = rt->cfg.agent_spin_us * 1000u, .arg = arg, .arglen = arglen};
     snprintf(sp.id, sizeof sp.id, "%s", id);
     if ((rc = omega_zygote_spawn(rt->zy, &sp, a->ch.memfd, a->doorbell, &a->pid, err)) < 0)
         goto fail;

@@ -51,7 +51,7 @@ struct zreq {
     char id[OMEGA_AGENT_ID_MAX];
     uint64_t ring_bytes;
     struct omega_sandbox_limits limits;
-    uint32_t spin_iters;
+    uint32_t spin_ns;
     uint32_t arglen;
     uint8_t arg[OMEGA_AGENT_ARG_MAX];
 };
@@ -184,7 +184,7 @@ static int compile_seccomp(struct zstate *zs, char *why, size_t whylen)
         SCMP_SYS(mprotect), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
         SCMP_SYS(rt_sigprocmask), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday),
         SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(getpid),
-        SCMP_SYS(gettid), SCMP_SYS(getrandom), SCMP_SYS(restart_syscall),
+        SCMP_SYS(gettid), SCMP_SYS(getrandom), SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack),
     };
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
     if (!ctx) {
@@ -237,9 +237,12 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
     uint64_t t0 = now_ns();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != zs->runtime)
         _exit(120);
-    struct sigaction sa = {.sa_handler = SIG_DFL};
-    for (int s = 1; s < NSIG; s++)
-        (void)sigaction(s, &sa, NULL);
+    /* Default dispositions straight from the kernel (a sanitizer's sigaction would keep its own fault
+     * handler, which then makes forbidden calls): a fault ends the agent with its signal. */
+    struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {SIG_DFL, 0, NULL, 0};
+    for (int s = 1; s < 65; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            (void)syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -289,7 +292,7 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
             _exit(127);
     }
     ch.sh->t_step[OMEGA_STEP_SECCOMP] = now_ns();
-    omega_agent_run_child(rq->fn ? (omega_agent_main_fn)rq->fn : NULL, rq->id, &ch, rq->spin_iters, rq->arg,
+    omega_agent_run_child(rq->fn ? (omega_agent_main_fn)rq->fn : NULL, rq->id, &ch, rq->spin_ns, rq->arg,
                           rq->arglen);
 }
 
@@ -467,7 +470,7 @@ int omega_zygote_spawn(struct omega_zygote *z, const struct omega_spawn *s, int 
     snprintf(rq.id, sizeof rq.id, "%s", s->id);
     rq.ring_bytes = s->ring_bytes;
     rq.limits = s->limits;
-    rq.spin_iters = s->spin_iters;
+    rq.spin_ns = s->spin_ns;
     rq.arglen = (uint32_t)s->arglen;
     if (s->arglen)
         memcpy(rq.arg, s->arg, s->arglen);

@@ -60,7 +60,7 @@ struct omega_spawn {
     char id[OMEGA_AGENT_ID_MAX];
     size_t ring_bytes;
     struct omega_sandbox_limits limits;
-    unsigned spin_iters;      /* agent's busy-wait before it sleeps on its futex */
+    unsigned spin_ns;         /* how long the agent busy-waits for a response before its futex */
     const void *arg;          /* borrowed, copied to the child (≤ OMEGA_AGENT_ARG_MAX) */
     size_t arglen;
 };
