@@ -499,6 +499,11 @@ static int service(struct omega_runtime *rt, struct agent *a)
     if (a->has_pending && !flush_pending(rt, a))
         return 0;
     int done = 0;
+    if (a->recv_waiting && a->inbox) {   /* a message queued while its answer could not be written */
+        a->recv_waiting = 0;
+        serve_recv(rt, a, &a->recv_f);
+        done++;
+    }
     while (done < 8 && !a->recv_waiting && !a->has_pending && !a->stopping) {
         struct omega_chan_frame f;
         char why[160];
@@ -534,9 +539,14 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
         if (tag & 1) {
             reap(rt, a, 0);
         } else if (a->doorbell >= 0) {
-            uint64_t v;
+            uint64_t v = 0;
             ssize_t r = read(a->doorbell, &v, sizeof v);
-            (void)r;
+            /* An honest agent rings at most once per request while the runtime sleeps. */
+            if (r == (ssize_t)sizeof v && v > 4096) {
+                char why[96];
+                snprintf(why, sizeof why, "flood: doorbell rung %llu times between two looks", (unsigned long long)v);
+                stop_agent(rt, a, why);
+            }
         }
     }
 }

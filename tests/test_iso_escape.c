@@ -24,7 +24,7 @@
 
 enum attack {
     A_OPEN, A_SOCKET, A_CONNECT, A_EXECVE, A_FORK, A_PTRACE, A_PROC_MEM, A_VM_READ, A_RUNTIME_MEM,
-    A_RING_HEAD, A_RING_LEN, A_RING_MAGIC, A_RING_RSP_TAIL, A_MEMORY, A_FLOOD, A_CPU, A_SLOW,
+    A_RING_HEAD, A_RING_LEN, A_RING_MAGIC, A_RING_RSP_TAIL, A_MEMORY, A_FLOOD, A_CPU, A_SLOW, A_DOORBELL,
 };
 
 struct attack_arg {
@@ -152,6 +152,14 @@ static int attacker(struct omega_agent *ag, const void *argp, size_t arglen)
         for (int i = 0; i < 1000000; i++)
             omega_agent_call_tool(ag, "echo", "flood", 5, out, sizeof out, &n);
         return 72;
+    case A_DOORBELL: {   /* rings its doorbell without end, to keep the runtime awake */
+        uint64_t one = 1;
+        for (;;)
+            if (write(OMEGA_AGENT_DOORBELL_FD, &one, sizeof one) < 0) {
+                struct timespec ts = {0, 100000};
+                nanosleep(&ts, NULL);
+            }
+    }
     case A_CPU:
         for (volatile unsigned long x = 0;; x++) {}
     case A_SLOW:
@@ -323,6 +331,15 @@ OMEGA_TEST_TIMEOUT(iso_escape_channel_flood, 30)
         return OMEGA_TEST_FAILED;
     EXPECT_STOPPED(st, "flood");
     CHECK(st.refused >= 500 && st.allowed >= 200);
+    return 0;
+}
+
+OMEGA_TEST_TIMEOUT(iso_escape_doorbell_flood, 30)
+{
+    struct omega_agent_status st;
+    if (run_attack(A_DOORBELL, NULL, &st, 0) != 0)
+        return OMEGA_TEST_FAILED;
+    EXPECT_STOPPED(st, "doorbell");
     return 0;
 }
 
