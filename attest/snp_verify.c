@@ -103,11 +103,13 @@ int omega_snp_verify(const uint8_t *report, size_t report_len, const uint8_t *ce
         goto out;
     }
     res->product = product;
-    if (!bundle) {
-        int emu_bundle = product == OMEGA_SNP_UNKNOWN && (pol->trust & OMEGA_TRUST_EMU);
-        if ((rc = omega_amd_roots(product, res->vlek, emu_bundle, &bundle, err)) < 0)
-            goto out;
+    if (!bundle && (pol->trust & OMEGA_TRUST_EMU) && omega_amd_roots(product, 0, 1, &bundle, NULL) == 0 &&
+        X509_NAME_cmp(X509_get_issuer_name(leaf), X509_get_subject_name(sk_X509_value(bundle, 0))) != 0) {
+        sk_X509_pop_free(bundle, X509_free);   /* not the emulated SP's VCEK: use the vendor's bundle */
+        bundle = NULL;
     }
+    if (!bundle && (rc = omega_amd_roots(product, res->vlek, 0, &bundle, err)) < 0)
+        goto out;
     if (sk_X509_num(bundle) != 2) {
         rc = omega_error_set(err, OMEGA_EFORMAT, __FILE__, __LINE__,
                              "chain has %d certificates; expected the ASK/ASVK and the ARK", sk_X509_num(bundle));
