@@ -1,6 +1,7 @@
 /* The emulated secure processor and GPU: their evidence verifies with the same verifier, only with
  * --trust emu, and is bound to what was asked (report data, VMPL, nonce, chip). */
 #include <string.h>
+#include <time.h>
 
 #include "attest/cert.h"
 #include "attest/gpu.h"
@@ -109,5 +110,35 @@ OMEGA_TEST(attest_emu_vcek_derived_from_chip_and_tcb)
     omega_buf_fini(&ra); omega_buf_fini(&ca); omega_buf_fini(&rb); omega_buf_fini(&cb);
     omega_buf_fini(&rc_); omega_buf_fini(&cc); omega_buf_fini(&rd_); omega_buf_fini(&cd);
     omega_emu_sp_free(a); omega_emu_sp_free(b); omega_emu_sp_free(c); omega_emu_sp_free(d);
+    return 0;
+}
+
+OMEGA_TEST(attest_emu_gpu_evidence_verifies)
+{
+    struct omega_config cfg = {.backend = "emu", .cc = 1};
+    struct omega_platform *p;
+    struct omega_error err = {0};
+    CHECK(omega_platform_open(&p, &cfg, &err) == 0);
+    uint8_t nonce[32];
+    CHECK(omega_random(nonce, 32) == 0);
+    struct omega_buf rep, chain;
+    omega_buf_init(&rep);
+    omega_buf_init(&chain);
+    CHECK(omega_gpu_evidence(p, nonce, &rep, &chain, &err) == 0);
+    static struct omega_gpu_evidence ev;
+    struct omega_gpu_policy pol = {.at = (int64_t)time(NULL), .trust = OMEGA_TRUST_VENDOR, .nonce = nonce};
+    int emu = 0;
+    CHECK(omega_gpu_verify(rep.data, rep.len, chain.data, chain.len, &pol, &ev, &emu, &err) == OMEGA_EVERIFY);
+    pol.trust |= OMEGA_TRUST_EMU;
+    omega_error_clear(&err);
+    int rc = omega_gpu_verify(rep.data, rep.len, chain.data, chain.len, &pol, &ev, &emu, &err);
+    CHECK_MSG(rc == 0, "emulated GPU evidence rejected: %s", err.msg);
+    CHECK(emu == 1 && ev.nblocks == 64 && ev.has_fwid);
+    CHECK_STR(ev.driver, "550.90.07");
+    nonce[0] ^= 1;
+    CHECK(omega_gpu_verify(rep.data, rep.len, chain.data, chain.len, &pol, &ev, &emu, &err) == OMEGA_EVERIFY);
+    omega_buf_fini(&rep);
+    omega_buf_fini(&chain);
+    omega_platform_close(p);
     return 0;
 }
