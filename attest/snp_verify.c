@@ -57,6 +57,46 @@ static int check_policy(const struct omega_snp_report *r, enum omega_snp_product
     return 0;
 }
 
+static int check_binding(const struct omega_snp_report *r, const struct omega_amd_ext *ext,
+                         enum omega_snp_product product, int vlek, struct omega_error *err)
+{
+    if (!ext->has_tcb)
+        OMEGA_FAIL(err, OMEGA_EVERIFY, "VCEK/VLEK has no TCB extensions");
+    struct omega_snp_tcb t;
+    omega_snp_tcb_split(r->reported_tcb, product, &t);
+    OMEGA_TRY(check_tcb_field("boot loader", t.bootloader, ext->tcb.bootloader, err));
+    OMEGA_TRY(check_tcb_field("TEE", t.tee, ext->tcb.tee, err));
+    OMEGA_TRY(check_tcb_field("SNP", t.snp, ext->tcb.snp, err));
+    OMEGA_TRY(check_tcb_field("microcode", t.microcode, ext->tcb.microcode, err));
+    if (product == OMEGA_SNP_TURIN)
+        OMEGA_TRY(check_tcb_field("FMC", t.fmc, ext->tcb.fmc, err));
+    if (!vlek) {
+        if (!ext->has_hwid)
+            OMEGA_FAIL(err, OMEGA_EVERIFY, "VCEK has no hwID extension");
+        /* Turin's hwID holds only the first 8 bytes of CHIP_ID. */
+        size_t idlen = product == OMEGA_SNP_TURIN ? 8 : 64;
+        if (omega_ct_compare(r->chip_id, ext->hwid, idlen) != 0)
+            OMEGA_FAIL(err, OMEGA_EVERIFY, "CHIP_ID differs from the VCEK's hwID");
+    }
+    return 0;
+}
+
+int omega_snp_verify_with_key(const uint8_t *report, size_t report_len, EVP_PKEY *key, const struct omega_amd_ext *ext,
+                              enum omega_snp_product product, const struct omega_snp_policy *pol,
+                              struct omega_snp_result *res, struct omega_error *err)
+{
+    OMEGA_TRY(omega_snp_report_parse(&res->report, report, report_len, err));
+    unsigned k = omega_snp_report_signing_key(&res->report);
+    if (k != OMEGA_SNP_KEY_VCEK && k != OMEGA_SNP_KEY_VLEK)
+        OMEGA_FAIL(err, OMEGA_EVERIFY, "report is not signed (SIGNING_KEY %u)", k);
+    if ((k == OMEGA_SNP_KEY_VLEK) != (res->vlek != 0))
+        OMEGA_FAIL(err, OMEGA_EVERIFY, "report's signing key type differs from the cached chain's");
+    if (key)   /* NULL: these very bytes were verified before (the evidence cache's report level) */
+        OMEGA_TRY(omega_snp_report_verify_sig(report, key, err));
+    OMEGA_TRY(check_binding(&res->report, ext, product, res->vlek, err));
+    return check_policy(&res->report, product, pol, err);
+}
+
 int omega_snp_verify(const uint8_t *report, size_t report_len, const uint8_t *cert, size_t cert_len,
                      const uint8_t *chain, size_t chain_len, const struct omega_snp_policy *pol,
                      struct omega_snp_result *res, struct omega_error *err)
@@ -126,30 +166,9 @@ int omega_snp_verify(const uint8_t *report, size_t report_len, const uint8_t *ce
     if ((rc = omega_amd_chain_verify(leaf, sk_X509_value(bundle, 0), sk_X509_value(bundle, 1), product, pol->at,
                                      pol->trust, &res->emulated, err)) < 0)
         goto out;
-    if (!ext.has_tcb) {
-        rc = omega_error_set(err, OMEGA_EVERIFY, __FILE__, __LINE__, "VCEK/VLEK has no TCB extensions");
+    rc = check_binding(r, &ext, product, res->vlek, err);
+    if (rc < 0)
         goto out;
-    }
-    struct omega_snp_tcb t;
-    omega_snp_tcb_split(r->reported_tcb, product, &t);
-    if ((rc = check_tcb_field("boot loader", t.bootloader, ext.tcb.bootloader, err)) < 0 ||
-        (rc = check_tcb_field("TEE", t.tee, ext.tcb.tee, err)) < 0 ||
-        (rc = check_tcb_field("SNP", t.snp, ext.tcb.snp, err)) < 0 ||
-        (rc = check_tcb_field("microcode", t.microcode, ext.tcb.microcode, err)) < 0 ||
-        (product == OMEGA_SNP_TURIN && (rc = check_tcb_field("FMC", t.fmc, ext.tcb.fmc, err)) < 0))
-        goto out;
-    if (!res->vlek) {
-        if (!ext.has_hwid) {
-            rc = omega_error_set(err, OMEGA_EVERIFY, __FILE__, __LINE__, "VCEK has no hwID extension");
-            goto out;
-        }
-        /* Turin's hwID holds only the first 8 bytes of CHIP_ID. */
-        size_t idlen = product == OMEGA_SNP_TURIN ? 8 : 64;
-        if (omega_ct_compare(r->chip_id, ext.hwid, idlen) != 0) {
-            rc = omega_error_set(err, OMEGA_EVERIFY, __FILE__, __LINE__, "CHIP_ID differs from the VCEK's hwID");
-            goto out;
-        }
-    }
     rc = check_policy(r, product, pol, err);
 out:
     sk_X509_pop_free(leafs, X509_free);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "attest/cert.h"
 #include "attest/snp.h"
 
 struct omega_snp_policy {
@@ -37,5 +38,12 @@ void omega_snp_policy_init(struct omega_snp_policy *pol);
 int omega_snp_verify(const uint8_t *report, size_t report_len, const uint8_t *cert, size_t cert_len,
                      const uint8_t *chain, size_t chain_len, const struct omega_snp_policy *pol,
                      struct omega_snp_result *res, struct omega_error *err) OMEGA_MUST_CHECK;
+
+/* The report half alone, with a VCEK/VLEK already verified to a pinned root (key borrowed, ext its
+ * extensions): parse, signature, TCB and chip binding, policy. res->vlek must already say the key type.
+ * key NULL skips the signature: only for bytes whose signature was verified before (a cache hit). */
+int omega_snp_verify_with_key(const uint8_t *report, size_t report_len, EVP_PKEY *key, const struct omega_amd_ext *ext,
+                              enum omega_snp_product product, const struct omega_snp_policy *pol,
+                              struct omega_snp_result *res, struct omega_error *err) OMEGA_MUST_CHECK;
 
 #endif
