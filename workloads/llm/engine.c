@@ -444,3 +444,15 @@ int omega_llm_export(struct omega_llm *m, const char *path, struct omega_error *
     llm_weights_free(&w, &m->cfg);
     return rc;
 }
+
+int omega_llm_set_cc(struct omega_llm *m, int on)
+{
+    if (!m->gpu)
+        return on ? OMEGA_EUNAVAIL : 0;   /* the CPU reference has no bus to protect */
+    return llmc_set_cc(m->gpu, on);
+}
+
+uint64_t omega_llm_device_weight_bytes(const struct omega_llm *m)
+{
+    return m->gpu ? llmc_weight_bytes_on_device(m->gpu) : 0;
+}

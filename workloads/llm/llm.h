@@ -103,11 +103,23 @@ int omega_llm_agent_pages(const struct omega_llm *m, int agent, int *pages, int 
 /* Write the engine's weights (dummy or loaded) to a safetensors file with HF Llama tensor names, bf16. */
 int omega_llm_export(struct omega_llm *m, const char *path, struct omega_error *err) OMEGA_MUST_CHECK;
 
-/* Device timing helpers for the benchmark (CUDA; CPU falls back to the host clock). */
-struct omega_llm_timing { double step_ms; uint64_t weight_bytes, kv_bytes; };
+/* Switch the confidential data path (AES-256-GCM on every transfer) on or off between steps. */
+int omega_llm_set_cc(struct omega_llm *m, int on) OMEGA_MUST_CHECK;
+/* Bytes of weights the engine holds on its device (0 on the CPU). */
+uint64_t omega_llm_device_weight_bytes(const struct omega_llm *m);
 /* Synchronize the device. */
 void omega_llm_sync(struct omega_llm *m);
 /* Fill every agent's context to len tokens with seeded KV values without running prefill (density runs). */
 int omega_llm_agent_fake_context(struct omega_llm *m, int agent, int len, struct omega_error *err) OMEGA_MUST_CHECK;
+
+
+/* Measurements of the CUDA device itself, for the benchmark's ceilings (OMEGA_EUNAVAIL without one). */
+/* Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes written (median of reps). */
+int omega_llm_cuda_copy_bw(int gpu, double *gbps, struct omega_error *err) OMEGA_MUST_CHECK;
+/* cuBLAS bf16 GEMM rate in TFLOP/s for m × n × k (fp32 accumulate). */
+int omega_llm_cuda_gemm_tflops(int gpu, int m, int n, int k, double *tflops, struct omega_error *err) OMEGA_MUST_CHECK;
+/* Free and total device memory in bytes; device name and driver version. */
+int omega_llm_cuda_meminfo(int gpu, uint64_t *free_b, uint64_t *total_b, char *name, size_t namelen, int *driver,
+                           struct omega_error *err) OMEGA_MUST_CHECK;
 
 #endif

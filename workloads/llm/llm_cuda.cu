@@ -694,7 +694,7 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
         return -1;
     }
     CK(cudaFuncSetAttribute(k_attention, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->att_smem));
-    if (cc && cc_setup(g, why, whylen) < 0)
+    if (cc_setup(g, why, whylen) < 0)   /* keys always ready: the path can be switched between steps */
         return -1;
     CK(cudaStreamSynchronize(g->s));
     return 0;
@@ -814,32 +814,31 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
     return 0;
 }
 
-extern "C" int llmc_page_zero(struct llmc *g, int page)
+/* One launch per page over every layer, K and V: pages are scrubbed (or filled) in place. */
+__global__ void k_page_set(bf16 *kp, bf16 *vp, int n_layers, int n_pages, int page, size_t per, int fill,
+                           uint64_t seed)
 {
-    size_t n = (size_t)g->pt * g->kvdim * 2;
-    for (int l = 0; l < g->c.n_layers; l++) {
-        size_t off = ((size_t)l * g->n_pages + page) * g->pt * g->kvdim;
-        if (cudaMemsetAsync(g->k_pool + off, 0, n, g->s) != cudaSuccess ||
-            cudaMemsetAsync(g->v_pool + off, 0, n, g->s) != cudaSuccess)
-            return -1;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < per * n_layers * 2;
+         i += (size_t)gridDim.x * blockDim.x) {
+        size_t which = i / (per * n_layers), l = (i / per) % n_layers, j = i % per;
+        bf16 *dst = (which ? vp : kp) + ((size_t)l * n_pages + page) * per + j;
+        *dst = __float2bfloat16(fill ? llm_dummy_kv(seed + l * 2 + which, j) : 0.0f);
     }
-    return cudaStreamSynchronize(g->s) == cudaSuccess ? 0 : -1;
 }
 
-__global__ void k_fill_kv(bf16 *dst, uint64_t n, uint64_t seed)
+extern "C" int llmc_page_zero(struct llmc *g, int page)
 {
-    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
-        dst[i] = __float2bfloat16(llm_dummy_kv(seed, i));
+    size_t per = (size_t)g->pt * g->kvdim;
+    k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
+                                                                    page, per, 0, 0);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 
 extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
 {
-    size_t n = (size_t)g->pt * g->kvdim;
-    for (int l = 0; l < g->c.n_layers; l++) {
-        size_t off = ((size_t)l * g->n_pages + page) * n;
-        k_fill_kv<<<grid_for(n), 256, 0, g->s>>>(g->k_pool + off, n, seed + (uint64_t)l * 2);
-        k_fill_kv<<<grid_for(n), 256, 0, g->s>>>(g->v_pool + off, n, seed + (uint64_t)l * 2 + 1);
-    }
+    size_t per = (size_t)g->pt * g->kvdim;
+    k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
+                                                                    page, per, 1, seed);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 
@@ -902,4 +901,121 @@ extern "C" void llmc_sync(struct llmc *g)
 extern "C" uint64_t llmc_weight_bytes_on_device(const struct llmc *g)
 {
     return g->weight_bytes;
+}
+
+extern "C" int llmc_set_cc(struct llmc *g, int on)
+{
+    g->cc = on;
+    return 0;
+}
+
+/* ---------------- device ceilings for the benchmark ---------------- */
+
+#define CKE(call)                                                                                       \
+    do {                                                                                                \
+        cudaError_t e_ = (call);                                                                        \
+        if (e_ != cudaSuccess)                                                                          \
+            OMEGA_FAIL(err, OMEGA_EUNAVAIL, "%s: %s", #call, cudaGetErrorString(e_));                   \
+    } while (0)
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+extern "C" int omega_llm_cuda_copy_bw(int gpu, double *gbps, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    size_t n = 2ull << 30;   /* 2 GiB each way: far beyond the 50 MB L2 */
+    void *a = NULL, *b = NULL;
+    CKE(cudaMalloc(&a, n));
+    if (cudaMalloc(&b, n) != cudaSuccess) {
+        cudaFree(a);
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cannot allocate copy buffers");
+    }
+    cudaMemset(a, 1, n);
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    double t[20];
+    for (int i = 0; i < 23; i++) {
+        cudaEventRecord(e0);
+        cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice);
+        cudaEventRecord(e1);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        if (i >= 3)
+            t[i - 3] = ms;
+    }
+    qsort(t, 20, sizeof t[0], cmp_d);
+    *gbps = 2.0 * (double)n / (t[10] * 1e-3) / 1e9;
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    cudaFree(a);
+    cudaFree(b);
+    return 0;
+}
+
+extern "C" int omega_llm_cuda_gemm_tflops(int gpu, int m, int n, int k, double *tflops, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    bf16 *a = NULL, *b = NULL, *c = NULL;
+    void *ws = NULL;
+    CKE(cudaMalloc((void **)&a, (size_t)m * k * 2));
+    CKE(cudaMalloc((void **)&b, (size_t)k * n * 2));
+    CKE(cudaMalloc((void **)&c, (size_t)m * n * 2));
+    CKE(cudaMalloc(&ws, 32u << 20));
+    k_gen_bf16<<<grid_for((uint64_t)m * k), 256>>>(a, (uint64_t)m * k, 1, 1, 3, k);
+    k_gen_bf16<<<grid_for((uint64_t)k * n), 256>>>(b, (uint64_t)k * n, 2, 1, 3, k);
+    cublasHandle_t h;
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS)
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cublasCreate failed");
+    cublasSetWorkspace(h, ws, 32u << 20);
+    float one = 1, zero = 0;
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    double t[20];
+    int bad = 0;
+    for (int i = 0; i < 25; i++) {
+        cudaEventRecord(e0);
+        bad |= cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, a, CUDA_R_16BF, k, b, CUDA_R_16BF, k, &zero, c,
+                            CUDA_R_16BF, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+        cudaEventRecord(e1);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        if (i >= 5)
+            t[i - 5] = ms;
+    }
+    qsort(t, 20, sizeof t[0], cmp_d);
+    *tflops = 2.0 * m * n * (double)k / (t[10] * 1e-3) / 1e12;
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    cublasDestroy(h);
+    cudaFree(a);
+    cudaFree(b);
+    cudaFree(c);
+    cudaFree(ws);
+    if (bad)
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cublasGemmEx failed");
+    return 0;
+}
+
+extern "C" int omega_llm_cuda_meminfo(int gpu, uint64_t *free_b, uint64_t *total_b, char *name, size_t namelen,
+                                      int *driver, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    size_t f = 0, t = 0;
+    CKE(cudaMemGetInfo(&f, &t));
+    *free_b = f;
+    *total_b = t;
+    cudaDeviceProp p;
+    CKE(cudaGetDeviceProperties(&p, gpu));
+    snprintf(name, namelen, "%s", p.name);
+    *driver = 0;
+    cudaDriverGetVersion(driver);
+    return 0;
 }

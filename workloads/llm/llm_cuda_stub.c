@@ -20,5 +20,19 @@ int llmc_page_fill(struct llmc *g, int page, uint64_t seed) { return -1; }
 int llmc_kv_row(struct llmc *g, int layer, int which_v, int page, int slot, float *out, int n) { return -1; }
 int llmc_export_host(struct llmc *g, struct llm_host_weights *w) { return -1; }
 void llmc_sync(struct llmc *g) { (void)g; }
+int llmc_set_cc(struct llmc *g, int on) { return -1; }
+int omega_llm_cuda_copy_bw(int gpu, double *gbps, struct omega_error *err)
+{
+    OMEGA_FAIL(err, OMEGA_EUNAVAIL, "built without CUDA");
+}
+int omega_llm_cuda_gemm_tflops(int gpu, int m, int n, int k, double *tflops, struct omega_error *err)
+{
+    OMEGA_FAIL(err, OMEGA_EUNAVAIL, "built without CUDA");
+}
+int omega_llm_cuda_meminfo(int gpu, uint64_t *free_b, uint64_t *total_b, char *name, size_t namelen, int *driver,
+                           struct omega_error *err)
+{
+    OMEGA_FAIL(err, OMEGA_EUNAVAIL, "built without CUDA");
+}
 uint64_t llmc_weight_bytes_on_device(const struct llmc *g) { return 0; }
 #endif

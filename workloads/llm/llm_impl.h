@@ -63,6 +63,7 @@ int llmc_page_fill(struct llmc *g, int page, uint64_t seed);
 int llmc_kv_row(struct llmc *g, int layer, int which_v, int page, int slot, float *out, int n);
 int llmc_export_host(struct llmc *g, struct llm_host_weights *w);  /* device weights back to host (bf16 only) */
 void llmc_sync(struct llmc *g);
+int llmc_set_cc(struct llmc *g, int on);
 uint64_t llmc_weight_bytes_on_device(const struct llmc *g);
 
 struct llm_agent {
