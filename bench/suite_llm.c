@@ -116,7 +116,8 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
     int maxb = 0;
     for (int i = 0; i < o->n_batches; i++)
         maxb = o->batches[i] > maxb ? o->batches[i] : maxb;
-    int ctx_need = o->context + (o->steps + 3) * o->n_batches + (o->cc ? 8 * (o->steps / 2 + 3) : 0) + 8;
+    int cc_here = o->cc && dev == OMEGA_LLM_CUDA && dt == OMEGA_LLM_BF16 && strcmp(model, "llama2-7b") == 0;
+    int ctx_need = o->context + (o->steps + 3) * o->n_batches + (cc_here ? 8 * (o->steps / 2 + 3) : 0) + 8;
     uint64_t kvt = omega_llm_kv_bytes_per_token(&c, dev);
     uint64_t kv_bytes = (uint64_t)maxb * (uint64_t)(ctx_need + 16) * kvt;
     int do_prefill = o->prefill && dt == OMEGA_LLM_BF16 && strcmp(model, "llama2-7b") == 0;
@@ -182,7 +183,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         fprintf(stderr, "llm: %s %s batch %d: %.3f ms/step, %.1f MB/step\n", model, dts, batch, med, bytes / 1e6);
     }
     /* --cc on vs off, interleaved in blocks so clock drift hits both alike. */
-    if (rc == 0 && o->cc && dev == OMEGA_LLM_CUDA && dt == OMEGA_LLM_BF16 && strcmp(model, "llama2-7b") == 0) {
+    if (rc == 0 && cc_here) {
         int cc_batches[2] = {1, 32};
         for (int k = 0; k < 2 && rc == 0; k++) {
             int batch = cc_batches[k] <= maxb ? cc_batches[k] : maxb;

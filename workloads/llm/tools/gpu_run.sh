@@ -23,7 +23,7 @@ fi
 cat "$OUT/env.txt"
 T=$(mktemp -d)
 echo "== tests"
-$D/omega-tests -k llm 2>&1 | tee "$OUT/tests.log" | tail -25
+timeout 240 $D/omega-tests -k llm 2>&1 | tee "$OUT/tests.log" | tail -25
 echo "== torch correctness"
 P=1,450,4996,338,263,1243,3186,29889
 for m in small tiny; do
@@ -38,7 +38,7 @@ echo "== torch baseline"
     --steps 32 --out "$OUT/torch.json") >"$OUT/torch.log" 2>&1
 grep -E 'ms/step|Error' "$OUT/torch.log" | head
 echo "== omega bench llm"
-$D/omega --backend cuda bench llm --json --torch "$OUT/torch.json" --run-id gpu-$(date -u +%Y%m%dT%H%M%SZ) \
+timeout 400 $D/omega --backend cuda bench llm --json --torch "$OUT/torch.json" --run-id gpu-$(date -u +%Y%m%dT%H%M%SZ) \
     ${BENCH_ARGS:-} >"$OUT/bench.json" 2>"$OUT/bench.log"
 echo "bench exit $?"
 tail -30 "$OUT/bench.log"
