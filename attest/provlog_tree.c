@@ -1,0 +1,258 @@
+/* Merkle hashing for the provenance log (RFC 6962/9162): the writer's compact range, the reader's
+ * cached levels, and proof generation and verification over them. */
+
+/* The one-shot SHA256_* calls cost half of what an EVP digest does on one- and two-block inputs
+ * (137 vs 268 ns per node on the development machine), and the append rate target leaves about
+ * 1 us per record for everything; they are deprecated in OpenSSL 3, not removed. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/provlog_impl.h"
+#include "core/util.h"
+
+void omega_provlog_leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    SHA256_CTX c;
+    static const uint8_t zero = 0x00;
+    SHA256_Init(&c);
+    SHA256_Update(&c, &zero, 1);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
+}
+
+void omega_provlog_node_hash(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
+{
+    uint8_t buf[65];
+    buf[0] = 0x01;
+    memcpy(buf + 1, l, 32);
+    memcpy(buf + 33, r, 32);
+    SHA256(buf, sizeof buf, out);
+}
+
+static const uint8_t empty_root[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
+                                       0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
+                                       0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55};
+
+void pl_frontier_init(struct pl_frontier *f)
+{
+    f->size = 0;
+    f->n = 0;
+}
+
+void pl_frontier_push(struct pl_frontier *f, const uint8_t leaf[32])
+{
+    uint8_t h[32];
+    memcpy(h, leaf, 32);
+    /* Each trailing one bit of the old size is a perfect subtree the new leaf completes. */
+    for (uint64_t s = f->size; s & 1; s >>= 1)
+        omega_provlog_node_hash(f->h[--f->n], h, h);
+    memcpy(f->h[f->n++], h, 32);
+    f->size++;
+}
+
+void pl_frontier_root(const struct pl_frontier *f, uint8_t root[32])
+{
+    if (f->n == 0) {
+        memcpy(root, empty_root, 32);
+        return;
+    }
+    uint8_t h[32];
+    memcpy(h, f->h[f->n - 1], 32);
+    for (int i = f->n - 2; i >= 0; i--)
+        omega_provlog_node_hash(f->h[i], h, h);
+    memcpy(root, h, 32);
+}
+
+void pl_tree_init(struct pl_tree *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+void pl_tree_fini(struct pl_tree *t)
+{
+    for (int k = 0; k < 64; k++)
+        free(t->lvl[k]);
+    memset(t, 0, sizeof *t);
+}
+
+int pl_tree_push(struct pl_tree *t, const uint8_t leaf[32])
+{
+    if (t->n == t->cap) {
+        uint64_t cap = t->cap ? t->cap * 2 : 1024;
+        for (int k = 0; k < 64 && (cap >> k); k++) {
+            void *p = realloc(t->lvl[k], (size_t)(cap >> k) * 32);
+            if (!p)
+                return OMEGA_ENOMEM;
+            t->lvl[k] = p;
+        }
+        t->cap = cap;
+    }
+    uint64_t i = t->n++;
+    memcpy(t->lvl[0][i], leaf, 32);
+    /* Complete every perfect subtree that ends at this leaf. */
+    for (int k = 1; k < 64 && ((i + 1) & ((1ull << k) - 1)) == 0; k++) {
+        uint64_t j = i >> k;
+        omega_provlog_node_hash(t->lvl[k - 1][2 * j], t->lvl[k - 1][2 * j + 1], t->lvl[k][j]);
+    }
+    return 0;
+}
+
+static uint64_t split_point(uint64_t n)  /* largest power of two < n, n >= 2 */
+{
+    uint64_t k = 1;
+    while (k << 1 < n)
+        k <<= 1;
+    return k;
+}
+
+void pl_tree_range(const struct pl_tree *t, uint64_t lo, uint64_t hi, uint8_t out[32])
+{
+    uint64_t w = hi - lo;
+    if (w == 0) {
+        memcpy(out, empty_root, 32);
+        return;
+    }
+    if ((w & (w - 1)) == 0 && (lo & (w - 1)) == 0) {
+        int k = __builtin_ctzll(w);
+        memcpy(out, t->lvl[k][lo >> k], 32);
+        return;
+    }
+    uint64_t k = split_point(w);
+    uint8_t l[32], r[32];
+    pl_tree_range(t, lo, lo + k, l);
+    pl_tree_range(t, lo + k, hi, r);
+    omega_provlog_node_hash(l, r, out);
+}
+
+/* PATH(m, D[lo:hi]) of RFC 6962 2.1.1, leaf side first. */
+static void path(const struct pl_tree *t, uint64_t m, uint64_t lo, uint64_t hi, uint8_t (*proof)[32], size_t *n)
+{
+    if (hi - lo <= 1)
+        return;
+    uint64_t k = split_point(hi - lo);
+    if (m < k) {
+        path(t, m, lo, lo + k, proof, n);
+        pl_tree_range(t, lo + k, hi, proof[(*n)++]);
+    } else {
+        path(t, m - k, lo + k, hi, proof, n);
+        pl_tree_range(t, lo, lo + k, proof[(*n)++]);
+    }
+}
+
+int pl_tree_inclusion(const struct pl_tree *t, uint64_t index, uint64_t size, uint8_t (*proof)[32], size_t *n)
+{
+    *n = 0;
+    if (size > t->n || index >= size)
+        return OMEGA_EINVAL;
+    path(t, index, 0, size, proof, n);
+    return 0;
+}
+
+/* SUBPROOF(m, D[lo:hi], b) of RFC 6962 2.1.2. */
+static void subproof(const struct pl_tree *t, uint64_t m, uint64_t lo, uint64_t hi, int b, uint8_t (*proof)[32],
+                     size_t *n)
+{
+    uint64_t w = hi - lo;
+    if (m == w) {
+        if (!b)
+            pl_tree_range(t, lo, hi, proof[(*n)++]);
+        return;
+    }
+    uint64_t k = split_point(w);
+    if (m <= k) {
+        subproof(t, m, lo, lo + k, b, proof, n);
+        pl_tree_range(t, lo + k, hi, proof[(*n)++]);
+    } else {
+        subproof(t, m - k, lo + k, hi, 0, proof, n);
+        pl_tree_range(t, lo, lo + k, proof[(*n)++]);
+    }
+}
+
+int pl_tree_consistency(const struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*proof)[32], size_t *n)
+{
+    *n = 0;
+    if (size > t->n || m > size)
+        return OMEGA_EINVAL;
+    if (m == 0 || m == size)
+        return 0;
+    subproof(t, m, 0, size, 1, proof, n);
+    return 0;
+}
+
+int omega_provlog_verify_inclusion(const uint8_t leaf_hash[32], uint64_t index, uint64_t size,
+                                   const uint8_t (*proof)[32], size_t n, const uint8_t root[32])
+{
+    if (index >= size)
+        return OMEGA_EVERIFY;
+    uint64_t fn = index, sn = size - 1;
+    uint8_t r[32];
+    memcpy(r, leaf_hash, 32);
+    for (size_t i = 0; i < n; i++) {
+        if (sn == 0)
+            return OMEGA_EVERIFY;
+        if ((fn & 1) || fn == sn) {
+            omega_provlog_node_hash(proof[i], r, r);
+            if (!(fn & 1))
+                while (!(fn & 1) && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+        } else {
+            omega_provlog_node_hash(r, proof[i], r);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return (sn == 0 && omega_ct_compare(r, root, 32) == 0) ? 0 : OMEGA_EVERIFY;
+}
+
+int omega_provlog_verify_consistency(uint64_t old_size, uint64_t new_size, const uint8_t old_root[32],
+                                     const uint8_t new_root[32], const uint8_t (*proof)[32], size_t n)
+{
+    if (old_size > new_size)
+        return OMEGA_EVERIFY;
+    if (old_size == new_size)
+        return (n == 0 && omega_ct_compare(old_root, new_root, 32) == 0) ? 0 : OMEGA_EVERIFY;
+    if (old_size == 0)
+        return n == 0 ? 0 : OMEGA_EVERIFY;
+    if (n == 0 || n > 128)
+        return OMEGA_EVERIFY;
+    /* When old_size is a power of two its root is the first node of the path and is not sent. */
+    const uint8_t *c[130];
+    size_t nc = 0;
+    if ((old_size & (old_size - 1)) == 0)
+        c[nc++] = old_root;
+    for (size_t i = 0; i < n; i++)
+        c[nc++] = proof[i];
+    uint64_t fn = old_size - 1, sn = new_size - 1;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    uint8_t fr[32], sr[32];
+    memcpy(fr, c[0], 32);
+    memcpy(sr, c[0], 32);
+    for (size_t i = 1; i < nc; i++) {
+        if (sn == 0)
+            return OMEGA_EVERIFY;
+        if ((fn & 1) || fn == sn) {
+            omega_provlog_node_hash(c[i], fr, fr);
+            omega_provlog_node_hash(c[i], sr, sr);
+            if (!(fn & 1))
+                while (!(fn & 1) && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+        } else {
+            omega_provlog_node_hash(sr, c[i], sr);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    return (sn == 0 && omega_ct_compare(fr, old_root, 32) == 0 && omega_ct_compare(sr, new_root, 32) == 0)
+               ? 0
+               : OMEGA_EVERIFY;
+}
