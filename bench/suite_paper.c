@@ -50,28 +50,21 @@ static const char *resolve_backend(char *why, size_t whylen)
         snprintf(why, whylen, "as asked");
         return want;
     }
+    /* The engine's own choice, so every command picks the same; the probes only say why. */
+    const char *be = omega_backend_auto();
     struct omega_backend_status st[16];
     size_t n = omega_backend_probe_all(st, 16);
-    int snp = 0, cuda = 0;
     char cuda_why[256] = "not compiled in";
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(st[i].name, "snp") == 0)
-            snp = st[i].available;
-        if (strcmp(st[i].name, "cuda") == 0) {
-            cuda = st[i].available;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(st[i].name, "cuda") == 0)
             snprintf(cuda_why, sizeof cuda_why, "%s", st[i].available ? "available" : st[i].why);
-        }
-    }
-    if (snp && cuda) {
+    if (strcmp(be, "snp") == 0)
         snprintf(why, whylen, "SEV-SNP guest with a GPU");
-        return "snp";
-    }
-    if (cuda) {
+    else if (strcmp(be, "cuda") == 0)
         snprintf(why, whylen, "cuda available");
-        return "cuda";
-    }
-    snprintf(why, whylen, "cuda unavailable: %s", cuda_why);
-    return "emu";
+    else
+        snprintf(why, whylen, "cuda unavailable: %s", cuda_why);
+    return be;
 }
 
 /* The last non-empty line of a file, for "not run: <reason>". */
