@@ -21,7 +21,7 @@ static void plan_usage(FILE *f)
             "Finds the fewest GPUs (and hosts) that serve N agents within a latency objective, by running the\n"
             "SimGrid model with costs from the cost model (fitted to results/ where measured GPU and CPU\n"
             "results exist). Prints GPUs and hosts needed, p50/p99 latency and utilisation.\n\n"
-            "  --agents N          agents to serve (required)\n"
+            "  --agents N          agents to serve (required; up to 200000)\n"
             "  --slo-ms MS         p99 objective in milliseconds (default 200)\n"
             "  --slo-metric M      ttft (time to first token, default), tpot (time per output token), e2e\n"
             "  --tpot-ms MS        also require p99 time per output token <= MS (default 50; 0: off)\n"
@@ -182,7 +182,7 @@ int omega_cmd_plan(int argc, char **argv)
         if (strcmp(a, "--json") == 0) { json = 1; takes = 0; }
         else if (strcmp(a, "--validate") == 0) { validate = 1; takes = 0; }
         else if (!v) return omega_cli_usage("plan", "%s needs a value (omega plan --help)", a);
-        else if (strcmp(a, "--agents") == 0) { c.agents = (int)strtol(v, &end, 10); if (*end || c.agents <= 0 || c.agents > 10000000) return omega_cli_usage("plan", "--agents: a count from 1 to 10000000, not '%s'", v); }
+        else if (strcmp(a, "--agents") == 0) { c.agents = (int)strtol(v, &end, 10); if (*end || c.agents <= 0 || c.agents > 200000) return omega_cli_usage("plan", "--agents: a count from 1 to 200000 (one simulated actor each), not '%s'", v); }
         else if (strcmp(a, "--slo-ms") == 0) { slo_ms = strtod(v, &end); if (*end || !(slo_ms > 0)) return omega_cli_usage("plan", "--slo-ms: a positive number, not '%s'", v); }
         else if (strcmp(a, "--tpot-ms") == 0) { double t = strtod(v, &end); if (*end || t < 0) return omega_cli_usage("plan", "--tpot-ms: 0 (off) or a positive number, not '%s'", v); tpot_limit_s = t / 1e3; }
         else if (strcmp(a, "--slo-metric") == 0) { metric = v; if (strcmp(v, "ttft") && strcmp(v, "tpot") && strcmp(v, "e2e")) return omega_cli_usage("plan", "--slo-metric: ttft, tpot or e2e, not '%s'", v); }
