@@ -194,7 +194,15 @@ static void gpu_actor(int argc, char **argv)
             sq += (double)r->prompt * r->prompt;
         }
         if (nfresh > 0) {
-            gpu_work(g, omega_cost_prefill_s(c->cm, c->model, tok, sq, c->cc));
+            double t = 0;
+            if (c->time_slice) {
+                for (size_t i = 0; i < nfresh; i++)
+                    t += omega_cost_prefill_s(c->cm, c->model, fresh[i]->prompt,
+                                              (double)fresh[i]->prompt * fresh[i]->prompt, c->cc);
+            } else {
+                t = omega_cost_prefill_s(c->cm, c->model, tok, sq, c->cc);
+            }
+            gpu_work(g, t);
             for (size_t i = 0; i < nfresh; i++) {
                 fresh[i]->t_first = simgrid_get_clock();
                 fresh[i]->left--;   /* prefill yields the first token */
@@ -209,7 +217,16 @@ static void gpu_actor(int argc, char **argv)
                 batch++;
                 ctx += g->active[i]->ctx;
             }
-        if (batch > 0) {
+        if (batch > 0 && c->time_slice) {
+            /* one step of each sequence in turn: the GPU time-sliced between the agents' contexts */
+            double t = 0;
+            for (size_t i = 0; i < g->nactive; i++)
+                if (g->active[i]->left > 0)
+                    t += omega_cost_decode_step_s(c->cm, c->model, 1, g->active[i]->ctx, c->cc);
+            gpu_work(g, t);
+            g->steps += (double)batch;
+            g->seqs += (double)batch;
+        } else if (batch > 0) {
             gpu_work(g, omega_cost_decode_step_s(c->cm, c->model, (int)batch, ctx / (double)batch, c->cc));
             g->steps += 1;
             g->seqs += (double)batch;
