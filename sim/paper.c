@@ -328,7 +328,9 @@ void omega_paper_rows(const json_t *suites, const struct omega_costmodel *cm, st
         if (!(n > 0))
             n = 1;
         r->omega = conv(eb, "value", 1e-3) / n + conv(pc, "value", 1e-3);
-        snprintf(r->note, sizeof r->note, "evidence for %.0f agents / %.0f + one principal's check", n, n);
+        const char *cache = json_string_value(json_object_get(json_object_get(pc, "params"), "cache"));
+        snprintf(r->note, sizeof r->note, "evidence for %.0f agents / %.0f + one principal's check%s%s%s", n, n,
+                 cache ? " (chain cache: " : "", cache ? cache : "", cache ? ")" : "");
     } else {
         not_run(r, "attest", att ? "no evidence_build_ms/principal_check_ms" : why_att);
     }
