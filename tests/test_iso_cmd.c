@@ -83,3 +83,28 @@ OMEGA_TEST_TIMEOUT(iso_bench_quick_reports_every_metric, 120)
     json_decref(o);
     return 0;
 }
+
+OMEGA_TEST_TIMEOUT(iso_cmd_run_graphs_and_bench_multiagent, 120)
+{
+    static char out[1 << 16];
+    const char *g[] = {"chain", "fanout", "supervisor"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ_INT(omega_test_sh(out, sizeof out, "%s run --workload %s --agents 4", omega_test_omega_bin(), g[i]), 0);
+        CHECK_MSG(strstr(out, "0 denied, 0 agents stopped"), "%s: %s", g[i], out);
+    }
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s run --workload chain --agents 1 2>/dev/null", omega_test_omega_bin()), 2);
+    static char js[1 << 16];
+    CHECK_EQ_INT(omega_test_sh(js, sizeof js, "%s bench multiagent --quick --nodes 3 --rounds 20 --bytes 512 --json --no-write",
+                               omega_test_omega_bin()), 0);
+    json_t *o = json_loads(js, 0, NULL);
+    CHECK(o);
+    json_t *m = json_object_get(o, "metrics");
+    CHECK_EQ_INT(json_array_size(m), 3);
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_STR(json_string_value(json_object_get(json_array_get(m, i), "name")), "graph_latency_us");
+        CHECK(json_number_value(json_object_get(json_array_get(m, i), "baseline")) > 0);
+    }
+    json_decref(o);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench multiagent --graph ring 2>/dev/null", omega_test_omega_bin()), 2);
+    return 0;
+}
