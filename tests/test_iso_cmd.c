@@ -1,6 +1,7 @@
 /* omega run and omega bench isolation from the command line (prefix iso). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -106,5 +107,22 @@ OMEGA_TEST_TIMEOUT(iso_cmd_run_graphs_and_bench_multiagent, 120)
     }
     json_decref(o);
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench multiagent --graph ring 2>/dev/null", omega_test_omega_bin()), 2);
+    return 0;
+}
+
+/* Without root: the sandbox gets its namespaces from a pre-made user namespace. */
+OMEGA_TEST_TIMEOUT(iso_cmd_run_as_normal_user, 60)
+{
+    if (geteuid() != 0)
+        return omega_test_skip("needs: root, to switch to uid 65534 (as a normal user the other iso tests take the user-namespace path)");
+    if (omega_test_sh(NULL, 0, "command -v setpriv >/dev/null") != 0)
+        return omega_test_skip("needs: setpriv (util-linux)");
+    static char out[1 << 16];
+    int rc = omega_test_sh(out, sizeof out, "setpriv --reuid=65534 --regid=65534 --clear-groups %s run --workload escape --agents 2",
+                           omega_test_omega_bin());
+    if (strstr(out, "namespaces: unavailable"))
+        return omega_test_skip("needs: unprivileged user namespaces");
+    CHECK_EQ_INT(rc, 1);
+    CHECK_MSG(strstr(out, "user+mount+network") && strstr(out, "2 agents stopped for violations"), "%s", out);
     return 0;
 }
