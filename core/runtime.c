@@ -275,6 +275,12 @@ static void respond(struct omega_runtime *rt, struct agent *a, const struct omeg
     f.status = status;
     char why[160];
     int rc = omega_chan_rt_respond(&a->ch, &f, target, p, n, why, sizeof why);
+    if (rc == OMEGA_EINVAL) {   /* a result larger than the agent's ring: say so instead */
+        f.status = OMEGA_EQUOTA;
+        p = NULL;
+        n = 0;
+        rc = omega_chan_rt_respond(&a->ch, &f, target, NULL, 0, why, sizeof why);
+    }
     if (rc == 1)
         return;
     if (rc < 0) {
@@ -306,6 +312,8 @@ static int flush_pending(struct omega_runtime *rt, struct agent *a)
 /* Hand msg to b: straight into its ring when it waits in recv, else into its inbox. */
 static int deliver(struct omega_runtime *rt, struct agent *from, struct agent *b, const void *p, size_t n)
 {
+    if (n + OMEGA_AGENT_ID_MAX + sizeof(struct omega_chan_frame) + 8 > b->ch.ring_bytes)
+        return OMEGA_EQUOTA;   /* could never be handed over through the receiver's ring */
     if (b->recv_waiting && !b->has_pending) {
         if (omega_labels_join(&b->labels, &from->labels) < 0)
             return OMEGA_EQUOTA;
