@@ -562,7 +562,7 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
 static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
-    uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns();
+    uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns(), prev = 0, nospin_until = 0;
     unsigned tick = 0, idle = 0;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
@@ -579,9 +579,13 @@ static void *serve(void *arg)
         if (work) {
             last = now;
             idle = 0;
+            prev = 0;
             continue;
         }
-        if (now - last < spin_ns) {
+        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS)
+            nospin_until = now + 20000000ull;   /* descheduled while idle-spinning: busy machine, sleep for 20 ms */
+        prev = now;
+        if (now - last < spin_ns && now >= nospin_until) {
             if (++idle > 256)
                 sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
 #if defined(__x86_64__)
@@ -603,6 +607,7 @@ static void *serve(void *arg)
         }
         if (!busy)
             poll_events(rt, pending ? 1 : 200);
+        prev = 0;
         for (int i = 0; i < n; i++)
             if (atomic_load_explicit(&rt->agents[i]->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING)
                 atomic_store_explicit(&rt->agents[i]->ch.sh->rt_sleeping, 0, memory_order_relaxed);
