@@ -312,3 +312,52 @@ OMEGA_TEST_TIMEOUT(iso_runtime_oversize_results_refused, 30)
     iso_env_stop(&e);
     return 0;
 }
+
+/* The inference engine plugs in as a handler; its output's labels join the agent's context. */
+static int fake_infer(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    if (strcmp(rq->target, "llama-2-7b") != 0 || rq->kind != OMEGA_ACT_INFER)
+        return OMEGA_ENOTFOUND;
+    rp->labels.untrusted = 1;   /* model output is untrusted */
+    return omega_buf_printf(rp->out, "completion of %zu bytes", rq->len);
+}
+
+static int untrusted_egress_decider(void *ctx, const struct omega_action *a, struct omega_decision *d)
+{
+    int rc = omega_allowlist_decide(ctx, a, d);
+    if (rc == 0 && a->kind == OMEGA_ACT_EGRESS && a->labels->untrusted)
+        d->verdict = OMEGA_DENY;
+    return rc;
+}
+
+static int infer_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char out[64];
+    size_t n;
+    if (omega_agent_egress(ag, "host", "a", 1) != 0)
+        return 100;
+    if (omega_agent_infer(ag, "llama-2-7b", "hello", 5, out, sizeof out, &n) != 0 || n != 21 ||
+        memcmp(out, "completion of 5 bytes", 21) != 0)
+        return 101;
+    if (omega_agent_infer(ag, "gpt", "x", 1, out, sizeof out, &n) != OMEGA_ENOTFOUND)
+        return 102;
+    return omega_agent_egress(ag, "host", "a", 1) == OMEGA_EDENIED ? 0 : 103;
+}
+
+OMEGA_TEST_TIMEOUT(iso_runtime_infer_handler_labels, 30)
+{
+    struct iso_env e;
+    CHECK(iso_env_start(&e, "{\"allow\": [{\"agent\": \"*\", \"action\": \"*\", \"target\": \"*\"}]}", NULL) == 0);
+    omega_monitor_set_decider(&e.mon, untrusted_egress_decider, e.al);
+    omega_runtime_set_infer(e.rt, fake_infer, NULL);
+    int a = iso_spawn(&e, "thinker", infer_agent, NULL, 0);
+    CHECK(a >= 0);
+    struct omega_agent_status st;
+    CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && !st.signal, "exit %d: %s", st.exit_code, st.reason);
+    iso_env_stop(&e);
+    return 0;
+}
