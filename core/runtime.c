@@ -444,8 +444,6 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     struct omega_reply rp = {.out = &a->out};
     omega_labels_init(&rp.labels);
     a->out.len = 0;
-    int respond_now = 1;
-    const char *rtarget = NULL;
     if (status == 0) {
         ++*cnt;
         struct omega_request rq = {a->id, kind, target, payload, plen, args};
@@ -495,8 +493,7 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     if (rt->trace)
         rt->trace(rt->trace_ctx, &act, &d, status);
     json_decref(args);
-    if (respond_now)
-        respond(rt, a, f, status, rtarget, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
+    respond(rt, a, f, status, NULL, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
 }
 
 /* Serve up to a few requests of one agent; returns how many. */
