@@ -82,6 +82,10 @@ OMEGA_TEST_TIMEOUT(iso_bench_quick_reports_every_metric, 120)
         CHECK_MSG(found >= 1, "no %s", need[k]);
     }
     json_decref(o);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench isolation --agents 0 --no-write 2>/dev/null", omega_test_omega_bin()), 2);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench isolation --frobnicate --no-write 2>/dev/null", omega_test_omega_bin()), 2);
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "%s bench isolation --help --no-write", omega_test_omega_bin()), 0);
+    CHECK(strstr(out, "--agents N"));
     return 0;
 }
 
@@ -106,7 +110,7 @@ OMEGA_TEST_TIMEOUT(iso_cmd_run_graphs_and_bench_multiagent, 120)
         CHECK(json_number_value(json_object_get(json_array_get(m, i), "baseline")) > 0);
     }
     json_decref(o);
-    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench multiagent --graph ring 2>/dev/null", omega_test_omega_bin()), 2);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench multiagent --graph ring --no-write 2>/dev/null", omega_test_omega_bin()), 2);
     return 0;
 }
 
