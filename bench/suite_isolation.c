@@ -537,7 +537,6 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
                                                  .n = nsamples[NSIZES], .params = params,
                                                  .note = "tools/call echo, agent -> runtime -> agent, timed in the agent"});
     json_decref(params);
-    FILE *dat = NULL;
     char datbuf[4096];
     size_t dl = 0;
     dl += (size_t)snprintf(datbuf + dl, sizeof datbuf - dl, "# bytes omega_p50 omega_p99 http_p50 http_p99\n");
@@ -561,7 +560,6 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
         dl += (size_t)snprintf(datbuf + dl, sizeof datbuf - dl, "%zu %.3f %.3f %.3f %.3f\n", a2a_sizes[k], so.p50,
                                so.p99, sh.p50, sh.p99);
     }
-    (void)dat;
     omega_bench_file(b, "a2a.dat", datbuf, dl);
     omega_bench_plot(b, "a2a_latency",
                      "set title 'Agent-to-agent round trip: Omega channels vs HTTP/1.1 over loopback'\n"

@@ -42,6 +42,7 @@ struct zstate {
     int ns_user, ns_net, ns_mnt;   /* pre-made namespaces, -1 if not used */
     struct sock_fprog prog;        /* compiled seccomp filter; len 0: none */
     uint64_t base_vm;              /* the zygote's address-space size: limits are on top of it */
+    uint64_t handled;              /* signals (bit s-1) with a handler in the zygote: reset in each child */
     unsigned flags;
     pid_t runtime;
 };
@@ -241,7 +242,7 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
      * handler, which then makes forbidden calls): a fault ends the agent with its signal. */
     struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {SIG_DFL, 0, NULL, 0};
     for (int s = 1; s < 65; s++)
-        if (s != SIGKILL && s != SIGSTOP)
+        if (zs->handled & (1ull << (s - 1)))
             (void)syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
     sigset_t none;
     sigemptyset(&none);
@@ -349,6 +350,13 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
         fclose(f);
     }
     zs.base_vm = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    /* Which signals the children must reset (asked once here, so a start makes a few calls, not 64). */
+    for (int s = 1; s < 65; s++) {
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } old;
+        if (s != SIGKILL && s != SIGSTOP && syscall(SYS_rt_sigaction, s, NULL, &old, sizeof old.mask) == 0 &&
+            old.handler != SIG_DFL)
+            zs.handled |= 1ull << (s - 1);
+    }
     snprintf(desc, sizeof desc, "namespaces: %s%s%s; seccomp: %s; limits: %s", ns, why[0] ? " - " : "", why, sc,
              (flags & OMEGA_SANDBOX_NO_LIMITS) ? "off" : "rlimits (AS, DATA, CPU, NOFILE, NPROC)");
     if (write(report_fd, desc, strlen(desc) + 1) < 0)
