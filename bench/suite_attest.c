@@ -19,6 +19,10 @@
 #include "core/cli.h"
 #include "core/util.h"
 
+#ifndef OMEGA_SRCDIR
+#define OMEGA_SRCDIR "."
+#endif
+
 static double ms_since(uint64_t t0) { return (double)(omega_now_ns() - t0) / 1e6; }
 
 static int load_data(struct omega_buf *b, const char *name)
