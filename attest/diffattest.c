@@ -398,8 +398,8 @@ int omega_diffattest_collect(struct omega_diffattest *d, struct omega_platform *
         rc = omega_diffattest_add_gpu(d, rep.data, rep.len, chain.data, chain.len, err);
     else if (rc == OMEGA_EUNAVAIL)
         rc = 0;   /* no GPU evidence on this platform (CC off, or no GPU): the bundle says so by omission */
-    else
-        omega_error_set(err, rc, gerr.where, 0, "%s", gerr.msg);
+    else if (err)
+        *err = gerr;
     if (rc == 0)
         rc = omega_diffattest_seal(d, nonce, rd, err);
     if (rc == 0)
