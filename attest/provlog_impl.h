@@ -28,6 +28,9 @@ enum pl_sym_type { PL_SYM_AGENT = 0, PL_SYM_METHOD = 1, PL_SYM_TARGET = 2, PL_SY
 /* Kinds of leaves. */
 enum pl_leaf_kind { PL_LEAF_RECORD = 0, PL_LEAF_EPOCH = 1, PL_LEAF_SYMBOL = 2 };
 
+/* SHA-256 of n bytes (the low-level call: one- and two-block inputs dominate here). */
+void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
+
 /* CRC-32C (Castagnoli), used for the torn-write check of frames and headers. */
 uint32_t pl_crc32c(uint32_t crc, const void *p, size_t n);
 

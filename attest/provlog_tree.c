@@ -23,13 +23,21 @@ void omega_provlog_leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
     SHA256_Final(out, &c);
 }
 
+void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
+}
+
 void omega_provlog_node_hash(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
 {
     uint8_t buf[65];
     buf[0] = 0x01;
     memcpy(buf + 1, l, 32);
     memcpy(buf + 33, r, 32);
-    SHA256(buf, sizeof buf, out);
+    pl_sha256(buf, sizeof buf, out);
 }
 
 static const uint8_t empty_root[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,

@@ -547,7 +547,7 @@ static void free_log(struct omega_provlog *l)
 static int recover(struct omega_provlog *l, struct omega_error *err)
 {
     struct omega_provlog_view *v = NULL;
-    OMEGA_TRY(omega_provlog_view_open(&v, l->dir, l->key, err));
+    OMEGA_TRY(pl_view_open(&v, l->dir, l->key, 1, err));
     int rc = 0;
     if (v->bad && !v->torn) {
         rc = omega_error_set(err, OMEGA_EVERIFY, __FILE__, __LINE__,
