@@ -364,17 +364,19 @@ static int load(struct omega_provlog_view *v, EVP_PKEY *pub, struct omega_error 
         struct omega_error e = {0};
         int rc = pl_header_parse(sg->p, sg->n, &sg->h, &e);
         sg->good_end = 0;
-        if (rc < 0 && s == 0 && rc == OMEGA_EFORMAT)
-            OMEGA_FAIL(err, OMEGA_EFORMAT, "%s", e.msg);
         if (rc < 0) {
-            /* A header cut short in the last segment is a roll-over the crash interrupted. */
-            int torn = v->recovery && s + 1 == v->nsegs && s > 0 && sg->n < PL_HDR_FIXED + PL_ORIGIN_MAX + 4 &&
-                       !valid_frame_after(sg->p, sg->n, 1);
+            /* A header with nothing after it in the last segment is a segment creation the crash
+             * interrupted (frames go in only once the header is durable): nothing in it was acknowledged. */
+            int torn = v->recovery && s + 1 == v->nsegs && !valid_frame_after(sg->p, sg->n, 1);
             if (torn) {
                 v->torn = 1;
                 v->torn_seg_header = 1;
+                problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s (torn segment creation)", s, e.msg);
+                return 0;
             }
-            problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s%s", s, e.msg, torn ? " (torn roll-over)" : "");
+            if (s == 0 && rc == OMEGA_EFORMAT)
+                OMEGA_FAIL(err, OMEGA_EFORMAT, "%s", e.msg);
+            problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s", s, e.msg);
             return 0;
         }
         if (s == 0) {
