@@ -45,6 +45,9 @@ static void child(const char *dir, EVP_PKEY *key, int fd, uint32_t run, int batc
     }
     struct pl_gen *g = malloc(sizeof *g);
     pl_gen_init(g, 50, 1000, run);
+    /* Batch mode acknowledges groups of decisions, as a runtime with many agents in flight does. */
+    struct ack pend[16];
+    int npend = 0;
     for (uint32_t i = 0;; i++) {
         struct omega_action a;
         struct omega_decision d;
@@ -53,11 +56,15 @@ static void child(const char *dir, EVP_PKEY *key, int fd, uint32_t run, int batc
         pl_gen_next(g, &a, &d, io);
         if (omega_provlog_record(log, &a, &d, io, &k.seq) < 0)
             _exit(4);
+        pend[npend++] = k;
+        if (batch && npend < 16)
+            continue;
         if (batch && omega_provlog_wait(log, k.seq) < 0)
             _exit(5);
         /* Acknowledged: tell the parent before anyone could act on it. */
-        if (write(fd, &k, sizeof k) != (ssize_t)sizeof k)
+        if (write(fd, pend, (size_t)npend * sizeof k) != (ssize_t)((size_t)npend * sizeof k))
             _exit(6);
+        npend = 0;
     }
 }
 
@@ -110,7 +117,7 @@ static int crash_runs(int runs, unsigned seed)
         }
         close(p[1]);
         /* Kill at a random point: early (while opening and recovering) or mid-stream. */
-        int us = rand() % 4 == 0 ? rand() % 3000 : 2000 + rand() % 25000;
+        int us = rand() % 4 == 0 ? rand() % 3000 : 2000 + rand() % 60000;
         struct timespec ts = {0, us * 1000L};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
