@@ -32,6 +32,7 @@ static const struct omega_bench_suite suites[] = {
     {"toolcall", omega_bench_toolcall, "tool-calling agents end to end, with and without enforcement"},
     {"multiagent", omega_bench_multiagent, "agent graphs over the runtime vs HTTP"},
     {"paper", omega_bench_paper, "the paper's table and figures (make reproduce)"},
+    {"null", omega_bench_null, "clock-read overhead; tests the bench runner itself"},
 };
 
 struct omega_bench {
@@ -357,8 +358,10 @@ static int write_csv(const char *path, json_t *metrics)
 
 static void bench_usage(FILE *f)
 {
-    fprintf(f, "usage: omega bench SUITE [--json] [--quick] [--out DIR] [--run-id ID] [--no-write] [suite options]\n"
+    fprintf(f, "usage: omega bench SUITE [--json] [--quick] [--out DIR] [--run-id ID] [--no-write] [--job FILE] [suite options]\n"
+               "       omega bench --job FILE [options]   every [suite] section of a job file, in order\n"
                "       omega bench --list\n\n"
+               "Job files (fio style): [suite] sections of 'option = value' lines; [global] applies to all.\n"
                "Runs a benchmark suite and writes results/<suite>/<run-id>/ (summary.json, summary.csv,\n"
                "machine.json, samples/, plots). --json prints the summary object on stdout.\n"
                "  --quick     fewer samples (for tests)\n  --out DIR   results folder (default results)\n"
@@ -367,23 +370,17 @@ static void bench_usage(FILE *f)
         fprintf(f, "  %-11s %s\n", suites[i].name, suites[i].summary);
 }
 
-int omega_cmd_bench(int argc, char **argv)
+static const struct omega_bench_suite *find_suite(const char *name)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        bench_usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? OMEGA_EXIT_USAGE : 0;
-    }
-    if (strcmp(argv[1], "--list") == 0) {
-        for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
-            printf("%-11s %s\n", suites[i].name, suites[i].summary);
-        return 0;
-    }
-    const struct omega_bench_suite *suite = NULL;
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
-        if (strcmp(argv[1], suites[i].name) == 0)
-            suite = &suites[i];
-    if (!suite)
-        return omega_cli_usage("bench", "unknown suite '%s' (omega bench --list)", argv[1]);
+        if (strcmp(name, suites[i].name) == 0)
+            return &suites[i];
+    return NULL;
+}
+
+/* Run one suite; argv[1] is its name, the rest its options. */
+static int run_suite(const struct omega_bench_suite *suite, int argc, char **argv)
+{
 
     struct omega_bench b = {.suite = suite->name, .write = 1};
     const char *out = "results", *run_id = NULL;
@@ -458,5 +455,162 @@ int omega_cmd_bench(int argc, char **argv)
     json_decref(machine);
     json_decref(b.metrics);
     json_decref(b.facts);
+    return rc;
+}
+
+/* Job files, after fio's: "[suite]" sections of "option = value" or bare "option" lines, "#" comments;
+ * "[global]" options go to every suite. Each line becomes --option [value] on the suite's line. */
+struct job {
+    char suite[64];
+    int argc;
+    char *argv[128];
+};
+
+static int job_add(struct job *j, const char *word)
+{
+    if (j->argc >= 127)
+        return -1;
+    j->argv[j->argc] = strdup(word);
+    return j->argv[j->argc] ? (j->argc++, 0) : -1;
+}
+
+static int parse_job(const char *path, struct job *jobs, int max, int *njobs, struct job *global)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "omega bench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    int lineno = 0;
+    struct job *cur = NULL;
+    *njobs = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(stderr, "omega bench: %s:%d: line too long\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        char *p = line + strspn(line, " \t");
+        p[strcspn(p, "#\r\n")] = 0;
+        for (char *e = p + strlen(p); e > p && (e[-1] == ' ' || e[-1] == '\t');)
+            *--e = 0;
+        if (!*p)
+            continue;
+        if (*p == '[') {
+            char name[64];
+            if (sscanf(p, "[%63[a-z0-9_-]]", name) != 1 || p[strlen(p) - 1] != ']') {
+                fprintf(stderr, "omega bench: %s:%d: bad section header '%s'\n", path, lineno, p);
+                fclose(f);
+                return -1;
+            }
+            if (strcmp(name, "global") == 0) {
+                cur = global;
+            } else {
+                if (!find_suite(name) || *njobs == max) {
+                    fprintf(stderr, "omega bench: %s:%d: %s\n", path, lineno,
+                            *njobs == max ? "too many sections" : "no such suite (omega bench --list)");
+                    fclose(f);
+                    return -1;
+                }
+                cur = &jobs[(*njobs)++];
+                memset(cur, 0, sizeof *cur);
+                snprintf(cur->suite, sizeof cur->suite, "%s", name);
+                job_add(cur, name);
+            }
+            continue;
+        }
+        if (!cur) {
+            fprintf(stderr, "omega bench: %s:%d: option outside a [suite] section\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        char key[128], opt[140];
+        const char *eq = strchr(p, '=');
+        size_t klen = eq ? (size_t)(eq - p) : strlen(p);
+        while (klen && (p[klen - 1] == ' ' || p[klen - 1] == '\t'))
+            klen--;
+        if (klen == 0 || klen >= sizeof key) {
+            fprintf(stderr, "omega bench: %s:%d: bad option line\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        memcpy(key, p, klen);
+        key[klen] = 0;
+        snprintf(opt, sizeof opt, "--%s", key);
+        if (job_add(cur, opt) < 0 || (eq && job_add(cur, eq + 1 + strspn(eq + 1, " \t")) < 0)) {
+            fprintf(stderr, "omega bench: %s:%d: too many options\n", path, lineno);
+            fclose(f);
+            return -1;
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+static void job_free(struct job *j)
+{
+    for (int i = 0; i < j->argc; i++)
+        free(j->argv[i]);
+    j->argc = 0;
+}
+
+int omega_cmd_bench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        bench_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? OMEGA_EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
+            printf("%-11s %s\n", suites[i].name, suites[i].summary);
+        return 0;
+    }
+    const char *jobfile = NULL;
+    int first_opt = strncmp(argv[1], "--", 2) == 0 ? 1 : 2;
+    for (int i = first_opt; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--job") == 0)
+            jobfile = argv[i + 1];
+    if (!jobfile) {
+        const struct omega_bench_suite *suite = find_suite(argv[1]);
+        if (!suite)
+            return omega_cli_usage("bench", "unknown suite '%s' (omega bench --list)", argv[1]);
+        return run_suite(suite, argc, argv);
+    }
+    /* With a job file: its sections (or only the named suite's), each with [global] options, then
+     * the command line's own options (which win, being last). */
+    static struct job jobs[16];
+    struct job global = {.argc = 0};
+    int njobs;
+    if (parse_job(jobfile, jobs, 16, &njobs, &global) < 0)
+        return OMEGA_EXIT_USAGE;
+    int rc = 0, ran = 0;
+    for (int k = 0; k < njobs && rc == 0; k++) {
+        if (first_opt == 2 && strcmp(jobs[k].suite, argv[1]) != 0)
+            continue;
+        char *av[300];
+        int ac = 0;
+        av[ac++] = jobs[k].argv[0];
+        for (int i = 0; i < global.argc; i++)
+            av[ac++] = global.argv[i];
+        for (int i = 1; i < jobs[k].argc; i++)
+            av[ac++] = jobs[k].argv[i];
+        for (int i = first_opt; i < argc && ac < 298; i++) {
+            if (strcmp(argv[i], "--job") == 0) {
+                i++;
+                continue;
+            }
+            av[ac++] = argv[i];
+        }
+        av[ac] = NULL;
+        rc = run_suite(find_suite(jobs[k].suite), ac, av);
+        ran++;
+    }
+    for (int k = 0; k < njobs; k++)
+        job_free(&jobs[k]);
+    job_free(&global);
+    if (!ran && rc == 0)
+        return omega_cli_usage("bench", "%s has no section for suite '%s'", jobfile, argv[1]);
     return rc;
 }

@@ -72,5 +72,6 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv);
 int omega_bench_toolcall(struct omega_bench *b, int argc, char **argv);
 int omega_bench_multiagent(struct omega_bench *b, int argc, char **argv);
 int omega_bench_paper(struct omega_bench *b, int argc, char **argv);
+int omega_bench_null(struct omega_bench *b, int argc, char **argv);
 
 #endif

@@ -70,6 +70,16 @@ size_t omega_backend_probe_all(struct omega_backend_status *out, size_t max)
     return n;
 }
 
+const char *omega_backend_auto(void)
+{
+    /* The best platform that can run here: real SEV-SNP with a GPU, a real GPU, else the emulation. */
+    char why[256];
+    int gpu = omega_gpu_cuda.probe(why, sizeof why) == 0;
+    if (gpu && omega_tee_snp.probe(why, sizeof why) == 0)
+        return "snp";
+    return gpu ? "cuda" : "emu";
+}
+
 static const struct omega_tee_ops *find_tee(const char *name)
 {
     for (size_t i = 0; i < sizeof tee_registry / sizeof tee_registry[0]; i++)
@@ -91,6 +101,8 @@ static const struct omega_gpu_ops *find_gpu(const char *name)
 static int resolve(const char *backend, const char **tee, const char **gpu, struct omega_error *err)
 {
     static char t[32], g[32];
+    if (backend && strcmp(backend, "auto") == 0)
+        backend = omega_backend_auto();
     if (!backend || strcmp(backend, "emu") == 0) { *tee = "emu"; *gpu = "emu"; return 0; }
     if (strcmp(backend, "cuda") == 0) { *tee = "emu"; *gpu = "cuda"; return 0; }
     if (strcmp(backend, "snp") == 0) { *tee = "snp"; *gpu = "cuda"; return 0; }

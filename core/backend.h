@@ -13,7 +13,7 @@
 #define OMEGA_GPU_DEFAULT_CAPACITY (80ull << 30)
 
 struct omega_config {
-    const char *backend;    /* platform name: "emu", "cuda", "snp", or "tee=X,gpu=Y"; NULL → "emu" */
+    const char *backend;    /* platform name: "emu", "cuda", "snp", "auto", or "tee=X,gpu=Y"; NULL → "emu" */
     uint64_t gpu_capacity;  /* emulated GPU memory in bytes; 0 → 80 GiB */
     int cc;                 /* confidential data path: 1 on, 0 off, -1 backend default (on) */
     int gpu_device;         /* CUDA device ordinal */
@@ -43,6 +43,9 @@ struct omega_backend_status {
 
 /* Probe every compiled-in backend; fills up to max entries, returns how many. */
 size_t omega_backend_probe_all(struct omega_backend_status *out, size_t max);
+
+/* The best platform that can run here ("snp", "cuda" or "emu"): what --backend auto picks. */
+const char *omega_backend_auto(void);
 
 /* Open the platform named by cfg->backend; OMEGA_EUNAVAIL with the reason when it cannot run here. */
 int omega_platform_open(struct omega_platform **out, const struct omega_config *cfg, struct omega_error *err) OMEGA_MUST_CHECK;

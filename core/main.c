@@ -32,7 +32,7 @@ static void usage(FILE *f)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nglobal options (accepted anywhere on the line):\n"
                "  --backend NAME     emu (default), cuda (real GPU, CC path emulated), snp (SEV-SNP + GPU),\n"
-               "                     or tee=X,gpu=Y\n"
+               "                     auto (the best that runs here), or tee=X,gpu=Y\n"
                "  --cc on|off        confidential data path (default on)\n"
                "  --gpu-capacity N   emulated GPU memory (default 80G)\n"
                "  --debug=CATS       debug categories (attest,policy,log,agent,llm or all)\n"

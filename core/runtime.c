@@ -1,0 +1,956 @@
+/* The runtime: serve thread, request handling, A2A routing, agent lifecycle (runtime.h). */
+#include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/channel.h"
+#include "core/log.h"
+#include "core/runtime.h"
+#include "core/util.h"
+
+#define COUNT_SLOTS 512
+#define TAG_CONTROL UINT64_MAX
+#define MAX_TOOLS 64
+#define MAX_DATA 256
+
+struct count_ent {
+    uint64_t hash, n;
+    uint16_t kind;
+    char target[OMEGA_CHAN_TARGET_MAX + 1];
+};
+
+struct msg {
+    struct msg *next;
+    char from[OMEGA_AGENT_ID_MAX];
+    struct omega_labels labels;
+    size_t len;
+    uint8_t data[];
+};
+
+struct agent {
+    char id[OMEGA_AGENT_ID_MAX];
+    int idx;
+    pid_t pid;
+    int pidfd, doorbell;
+    struct omega_chan ch;
+    _Atomic int state;
+    int stopping;                   /* serve thread: killed, waiting to reap */
+    struct omega_agent_status st;   /* guarded by rt->lock once published */
+    struct omega_labels labels;     /* the join of everything it has read */
+    uint8_t *body;                  /* private copy of the request being served */
+    struct omega_buf out;
+    int has_pending;                /* a response waits for room in the agent's ring */
+    struct omega_chan_frame pend_f;
+    char pend_target[OMEGA_AGENT_ID_MAX];
+    struct omega_buf pend;
+    int recv_waiting;
+    struct omega_chan_frame recv_f;
+    struct msg *inbox, *inbox_tail;
+    size_t inbox_bytes, inbox_n;
+    struct count_ent *counts;
+    double tokens;
+    uint64_t last_ns;
+    _Atomic uint64_t requests, allowed, denied, refused;
+};
+
+struct tool {
+    char name[OMEGA_CHAN_TARGET_MAX + 1];
+    omega_handler_fn fn;
+    void *ctx;
+};
+
+struct data_item {
+    char id[OMEGA_CHAN_TARGET_MAX + 1];
+    uint8_t *bytes;
+    size_t len;
+    struct omega_labels labels;
+};
+
+struct omega_runtime {
+    struct omega_runtime_config cfg;
+    struct omega_monitor *mon;
+    struct omega_zygote *zy;
+    struct agent **agents;
+    _Atomic int nagents;
+    _Atomic int *byid;   /* open addressing: idx + 1, 0 empty */
+    size_t byid_cap;
+    int epfd, ctlfd;
+    pthread_t thread;
+    int thread_started;
+    _Atomic int quit;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct tool tools[MAX_TOOLS];
+    size_t ntools;
+    struct data_item data[MAX_DATA];
+    size_t ndata;
+    omega_handler_fn infer_fn, egress_fn;
+    void *infer_ctx, *egress_ctx;
+    omega_trace_fn trace;
+    void *trace_ctx;
+    omega_event_fn event;
+    void *event_ctx;
+    _Atomic uint64_t served;
+    uint64_t egress_bytes;
+};
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+static int pidfd_kill(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
+
+static int echo_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    return omega_buf_append(rp->out, rq->payload, rq->len);
+}
+
+static int discard_egress(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    struct omega_runtime *rt = ctx;
+    (void)rp;
+    rt->egress_bytes += rq->len;
+    return 0;
+}
+
+/* ---- reporting ---------------------------------------------------------------------------- */
+
+static void publish_status(struct omega_runtime *rt, struct agent *a)
+{
+    pthread_mutex_lock(&rt->lock);
+    a->st.requests = atomic_load(&a->requests);
+    a->st.allowed = atomic_load(&a->allowed);
+    a->st.denied = atomic_load(&a->denied);
+    a->st.refused = atomic_load(&a->refused);
+    pthread_cond_broadcast(&rt->cond);
+    pthread_mutex_unlock(&rt->lock);
+}
+
+/* Stop a misbehaving agent: kill it now, keep the reason; it is reaped when its pidfd fires. */
+static void stop_agent(struct omega_runtime *rt, struct agent *a, const char *why)
+{
+    if (a->stopping)
+        return;
+    a->stopping = 1;
+    pthread_mutex_lock(&rt->lock);
+    if (!a->st.reason[0]) {
+        snprintf(a->st.reason, sizeof a->st.reason, "%s", why);
+        a->st.violation = 1;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    omega_log(OMEGA_LOG_WARN, "agent %s stopped: %s", a->id, why);
+    pidfd_kill(a->pidfd, SIGKILL);
+}
+
+static void describe_exit(struct agent *a, const siginfo_t *si)
+{
+    char *r = a->st.reason;
+    size_t rl = sizeof a->st.reason;
+    if (si->si_code == CLD_EXITED) {
+        a->st.exit_code = si->si_status;
+        if (r[0])
+            return;
+        if (si->si_status >= 120 && si->si_status <= 127) {
+            snprintf(r, rl, "sandbox set-up failed (exit %d)", si->si_status);
+            a->st.violation = 0;
+        } else {
+            snprintf(r, rl, "exited with status %d", si->si_status);
+        }
+        return;
+    }
+    a->st.signal = si->si_status;
+    if (r[0])
+        return;
+    a->st.violation = 1;
+    switch (si->si_status) {
+    case SIGSYS: snprintf(r, rl, "sandbox violation: forbidden system call (seccomp, SIGSYS)"); break;
+    case SIGSEGV: snprintf(r, rl, "memory fault: access outside its address space (SIGSEGV)"); break;
+    case SIGBUS: snprintf(r, rl, "memory fault (SIGBUS)"); break;
+    case SIGXCPU: snprintf(r, rl, "CPU time limit exceeded (SIGXCPU)"); break;
+    case SIGKILL: snprintf(r, rl, "killed (SIGKILL) from outside the runtime"); break;
+    case SIGABRT: snprintf(r, rl, "aborted (SIGABRT), e.g. out of memory under its limit"); break;
+    default: snprintf(r, rl, "killed by signal %d (%s)", si->si_status, strsignal(si->si_status)); break;
+    }
+}
+
+static void free_inbox(struct agent *a)
+{
+    for (struct msg *m = a->inbox, *n; m; m = n) {
+        n = m->next;
+        free(m);
+    }
+    a->inbox = a->inbox_tail = NULL;
+    a->inbox_bytes = a->inbox_n = 0;
+}
+
+/* The agent's process is gone (or about to be reaped): final status, resources back. */
+static void reap(struct omega_runtime *rt, struct agent *a, int block)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)a->pid, &si, WEXITED | (block ? 0 : WNOHANG)) < 0 || si.si_pid == 0)
+        return;
+    pthread_mutex_lock(&rt->lock);
+    describe_exit(a, &si);
+    a->st.state = OMEGA_AGENT_STOPPED;
+    pthread_mutex_unlock(&rt->lock);
+    atomic_store(&a->state, OMEGA_AGENT_STOPPED);
+    epoll_ctl(rt->epfd, EPOLL_CTL_DEL, a->pidfd, NULL);
+    epoll_ctl(rt->epfd, EPOLL_CTL_DEL, a->doorbell, NULL);
+    close(a->doorbell);   /* the pidfd stays open until the runtime ends: stop() may still use it */
+    a->doorbell = -1;
+    free_inbox(a);
+    if (a->st.violation)
+        omega_log(OMEGA_LOG_INFO, "agent %s (pid %d): %s", a->id, (int)a->pid, a->st.reason);
+    publish_status(rt, a);
+    if (rt->event) {
+        struct omega_agent_status st;
+        pthread_mutex_lock(&rt->lock);
+        st = a->st;
+        pthread_mutex_unlock(&rt->lock);
+        rt->event(rt->event_ctx, &st);
+    }
+}
+
+/* ---- request handling ---------------------------------------------------------------------- */
+
+static uint64_t *count_slot(struct agent *a, uint16_t kind, const char *target)
+{
+    if (!a->counts && !(a->counts = calloc(COUNT_SLOTS, sizeof *a->counts)))
+        return NULL;
+    size_t tl = strlen(target);
+    uint64_t h = fnv(target, tl, fnv(&kind, sizeof kind, 0xcbf29ce484222325ull)) | 1;
+    for (size_t i = 0; i < COUNT_SLOTS; i++) {
+        struct count_ent *e = &a->counts[(h + i) & (COUNT_SLOTS - 1)];
+        if (e->hash == 0) {
+            e->hash = h;
+            e->kind = kind;
+            memcpy(e->target, target, tl + 1);
+            return &e->n;
+        }
+        if (e->hash == h && e->kind == kind && strcmp(e->target, target) == 0)
+            return &e->n;
+    }
+    return NULL;
+}
+
+static struct agent *find_agent(struct omega_runtime *rt, const char *id)
+{
+    uint64_t h = fnv(id, strlen(id), 0xcbf29ce484222325ull);
+    for (size_t i = 0; i < rt->byid_cap; i++) {
+        int v = atomic_load_explicit(&rt->byid[(h + i) & (rt->byid_cap - 1)], memory_order_acquire);
+        if (v == 0)
+            return NULL;
+        if (strcmp(rt->agents[v - 1]->id, id) == 0)
+            return rt->agents[v - 1];
+    }
+    return NULL;
+}
+
+/* Answer a's current request; keeps it pending when the agent's ring has no room yet. */
+static void respond(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *req, int status,
+                    const char *target, const void *p, size_t n)
+{
+    struct omega_chan_frame f = *req;
+    f.status = status;
+    char why[160];
+    int rc = omega_chan_rt_respond(&a->ch, &f, target, p, n, why, sizeof why);
+    if (rc == 1)
+        return;
+    if (rc < 0) {
+        stop_agent(rt, a, why);
+        return;
+    }
+    a->pend_f = f;
+    snprintf(a->pend_target, sizeof a->pend_target, "%s", target ? target : "");
+    a->pend.len = 0;
+    if (omega_buf_append(&a->pend, p, n) < 0) {
+        stop_agent(rt, a, "runtime out of memory for a pending response");
+        return;
+    }
+    a->has_pending = 1;
+}
+
+static int flush_pending(struct omega_runtime *rt, struct agent *a)
+{
+    char why[160];
+    int rc = omega_chan_rt_respond(&a->ch, &a->pend_f, a->pend_target[0] ? a->pend_target : NULL, a->pend.data,
+                                   a->pend.len, why, sizeof why);
+    if (rc < 0)
+        stop_agent(rt, a, why);
+    if (rc != 0)
+        a->has_pending = 0;
+    return rc == 1;
+}
+
+/* Hand msg to b: straight into its ring when it waits in recv, else into its inbox. */
+static int deliver(struct omega_runtime *rt, struct agent *from, struct agent *b, const void *p, size_t n)
+{
+    if (b->recv_waiting && !b->has_pending) {
+        if (omega_labels_join(&b->labels, &from->labels) < 0)
+            return OMEGA_EQUOTA;
+        b->recv_waiting = 0;
+        respond(rt, b, &b->recv_f, 0, from->id, p, n);
+        return 0;
+    }
+    if (b->inbox_n >= rt->cfg.inbox_msgs || n > rt->cfg.inbox_bytes - b->inbox_bytes)
+        return OMEGA_EQUOTA;
+    struct msg *m = malloc(sizeof *m + n);
+    if (!m)
+        return OMEGA_ENOMEM;
+    m->next = NULL;
+    memcpy(m->from, from->id, sizeof m->from);
+    m->labels = from->labels;
+    m->len = n;
+    memcpy(m->data, p, n);
+    if (b->inbox_tail)
+        b->inbox_tail->next = m;
+    else
+        b->inbox = m;
+    b->inbox_tail = m;
+    b->inbox_n++;
+    b->inbox_bytes += n;
+    return 0;
+}
+
+static void serve_recv(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *f)
+{
+    struct msg *m = a->inbox;
+    if (!m) {
+        if (f->flags & OMEGA_RECV_NOWAIT) {
+            respond(rt, a, f, OMEGA_ENOTFOUND, NULL, NULL, 0);
+        } else {
+            a->recv_waiting = 1;
+            a->recv_f = *f;
+        }
+        return;
+    }
+    a->inbox = m->next;
+    if (!a->inbox)
+        a->inbox_tail = NULL;
+    a->inbox_n--;
+    a->inbox_bytes -= m->len;
+    int st = omega_labels_join(&a->labels, &m->labels) < 0 ? OMEGA_EQUOTA : 0;
+    respond(rt, a, f, st, m->from, st ? NULL : m->data, st ? 0 : m->len);
+    free(m);
+}
+
+static int rate_ok(struct omega_runtime *rt, struct agent *a, uint64_t now)
+{
+    if (!rt->cfg.rate_per_s)
+        return 1;
+    double burst = rt->cfg.rate_burst ? rt->cfg.rate_burst : rt->cfg.rate_per_s;
+    if (a->last_ns == 0)
+        a->tokens = burst;
+    else
+        a->tokens += (double)(now - a->last_ns) * 1e-9 * rt->cfg.rate_per_s;
+    if (a->tokens > burst)
+        a->tokens = burst;
+    a->last_ns = now;
+    if (a->tokens < 1.0)
+        return 0;
+    a->tokens -= 1.0;
+    return 1;
+}
+
+static const enum omega_action_kind op_kind[] = {
+    [OMEGA_OP_TOOL_CALL] = OMEGA_ACT_TOOL_CALL, [OMEGA_OP_READ] = OMEGA_ACT_READ, [OMEGA_OP_SEND] = OMEGA_ACT_SEND,
+    [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS,
+};
+
+static void handle(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *f)
+{
+    atomic_fetch_add_explicit(&a->requests, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt->served, 1, memory_order_relaxed);
+    uint64_t now = omega_now_ns();
+    if (!rate_ok(rt, a, now)) {
+        uint64_t r = atomic_fetch_add_explicit(&a->refused, 1, memory_order_relaxed) + 1;
+        if (r == 1)
+            omega_log(OMEGA_LOG_WARN, "agent %s: request flood, refusing requests over %u/s", a->id,
+                      rt->cfg.rate_per_s);
+        if (r >= rt->cfg.flood_kill) {
+            char why[128];
+            snprintf(why, sizeof why, "flood: %llu requests over the rate limit of %u/s refused",
+                     (unsigned long long)r, rt->cfg.rate_per_s);
+            stop_agent(rt, a, why);
+            return;
+        }
+        respond(rt, a, f, OMEGA_EQUOTA, NULL, NULL, 0);
+        return;
+    }
+    char target[OMEGA_CHAN_TARGET_MAX + 1];
+    memcpy(target, a->body, f->tlen);
+    target[f->tlen] = 0;
+    const uint8_t *payload = a->body + f->tlen;
+    size_t plen = f->body_len - f->tlen;
+    if (f->op == OMEGA_OP_RECV) {
+        serve_recv(rt, a, f);
+        return;
+    }
+    if (strlen(target) != f->tlen || f->tlen == 0) {
+        respond(rt, a, f, OMEGA_EINVAL, NULL, NULL, 0);
+        return;
+    }
+    enum omega_action_kind kind = op_kind[f->op];
+    json_t *args = NULL;
+    if (kind == OMEGA_ACT_TOOL_CALL && !rt->cfg.no_args_json && plen && payload[0] == '{')
+        args = json_loadb((const char *)payload, plen, 0, NULL);
+    uint64_t *cnt = count_slot(a, (uint16_t)kind, target);
+    struct omega_action act = {
+        .kind = kind, .agent = a->id, .method = omega_action_kind_name(kind), .target = target, .args = args,
+        .labels = &a->labels, .count = cnt ? *cnt : UINT64_MAX, .now_ns = now,
+    };
+    struct omega_decision d;
+    int rc = omega_monitor_decide(rt->mon, &act, &d);
+    int status = 0;
+    /* ask needs a human and redact a rewriting step this runtime does not have yet: both fail closed. */
+    if (rc < 0 || d.verdict != OMEGA_ALLOW || !cnt)
+        status = OMEGA_EDENIED;
+    if (rt->mon->record) {
+        uint8_t dig[32];
+        uint64_t seq;
+        omega_monitor_io_digest(a->id, act.method, target, payload, plen, dig);
+        if (omega_monitor_record(rt->mon, &act, &d, dig, &seq) < 0)
+            status = OMEGA_EDENIED;   /* what cannot be recorded is not done */
+    }
+    struct omega_reply rp = {.out = &a->out};
+    omega_labels_init(&rp.labels);
+    a->out.len = 0;
+    int respond_now = 1;
+    const char *rtarget = NULL;
+    if (status == 0) {
+        ++*cnt;
+        struct omega_request rq = {a->id, kind, target, payload, plen, args};
+        switch (kind) {
+        case OMEGA_ACT_TOOL_CALL: {
+            status = OMEGA_ENOTFOUND;
+            for (size_t i = 0; i < rt->ntools; i++)
+                if (strcmp(rt->tools[i].name, target) == 0) {
+                    status = rt->tools[i].fn(rt->tools[i].ctx, &rq, &rp);
+                    break;
+                }
+            break;
+        }
+        case OMEGA_ACT_READ: {
+            status = OMEGA_ENOTFOUND;
+            for (size_t i = 0; i < rt->ndata; i++)
+                if (strcmp(rt->data[i].id, target) == 0) {
+                    status = omega_buf_append(&a->out, rt->data[i].bytes, rt->data[i].len);
+                    rp.labels = rt->data[i].labels;
+                    break;
+                }
+            break;
+        }
+        case OMEGA_ACT_SEND: {
+            struct agent *b = find_agent(rt, target);
+            if (!b || atomic_load(&b->state) != OMEGA_AGENT_RUNNING || b->stopping)
+                status = OMEGA_ENOTFOUND;
+            else
+                status = deliver(rt, a, b, payload, plen);
+            break;
+        }
+        case OMEGA_ACT_INFER:
+            status = rt->infer_fn ? rt->infer_fn(rt->infer_ctx, &rq, &rp) : OMEGA_EUNAVAIL;
+            break;
+        case OMEGA_ACT_EGRESS:
+            status = rt->egress_fn(rt->egress_ctx, &rq, &rp);
+            break;
+        default:
+            status = OMEGA_EINVAL;
+        }
+        if (status == 0 && omega_labels_join(&a->labels, &rp.labels) < 0)
+            status = OMEGA_EQUOTA;   /* a result whose labels cannot be tracked is not handed over */
+        if (status > 0)
+            status = OMEGA_EIO;
+    }
+    atomic_fetch_add_explicit(status == OMEGA_EDENIED ? &a->denied : &a->allowed, 1, memory_order_relaxed);
+    if (rt->trace)
+        rt->trace(rt->trace_ctx, &act, &d, status);
+    json_decref(args);
+    if (respond_now)
+        respond(rt, a, f, status, rtarget, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
+}
+
+/* Serve up to a few requests of one agent; returns how many. */
+static int service(struct omega_runtime *rt, struct agent *a)
+{
+    if (a->stopping)
+        return 0;
+    if (a->has_pending && !flush_pending(rt, a))
+        return 0;
+    int done = 0;
+    if (a->recv_waiting && a->inbox) {   /* a message queued while its answer could not be written */
+        a->recv_waiting = 0;
+        serve_recv(rt, a, &a->recv_f);
+        done++;
+    }
+    while (done < 8 && !a->recv_waiting && !a->has_pending && !a->stopping) {
+        struct omega_chan_frame f;
+        char why[160];
+        int rc = omega_chan_rt_peek(&a->ch, &f, why, sizeof why);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            stop_agent(rt, a, why);
+            break;
+        }
+        omega_chan_rt_take(&a->ch, &f, a->body);
+        handle(rt, a, &f);
+        done++;
+    }
+    return done;
+}
+
+/* ---- serve thread ----------------------------------------------------------------------------- */
+
+static void poll_events(struct omega_runtime *rt, int timeout_ms)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(rt->epfd, ev, 64, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = ev[i].data.u64;
+        if (tag == TAG_CONTROL) {
+            uint64_t v;
+            ssize_t r = read(rt->ctlfd, &v, sizeof v);
+            (void)r;
+            continue;
+        }
+        struct agent *a = rt->agents[tag >> 1];
+        if (tag & 1) {
+            reap(rt, a, 0);
+        } else if (a->doorbell >= 0) {
+            uint64_t v = 0;
+            ssize_t r = read(a->doorbell, &v, sizeof v);
+            /* An honest agent rings at most once per request while the runtime sleeps. */
+            if (r == (ssize_t)sizeof v && v > 4096) {
+                char why[96];
+                snprintf(why, sizeof why, "flood: doorbell rung %llu times between two looks", (unsigned long long)v);
+                stop_agent(rt, a, why);
+            }
+        }
+    }
+}
+
+static void *serve(void *arg)
+{
+    struct omega_runtime *rt = arg;
+    uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns();
+    unsigned tick = 0, idle = 0;
+    while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
+        int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
+        for (int i = 0; i < n; i++) {
+            struct agent *a = rt->agents[i];
+            if (atomic_load_explicit(&a->state, memory_order_relaxed) != OMEGA_AGENT_RUNNING)
+                continue;
+            work += service(rt, a);
+            pending |= a->has_pending;
+        }
+        if ((++tick & 63) == 0)
+            poll_events(rt, 0);   /* deaths and control, even while busy */
+        uint64_t now = omega_now_ns();
+        if (work) {
+            last = now;
+            idle = 0;
+            continue;
+        }
+        if (now - last < spin_ns) {
+            if (++idle > 256)
+                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
+#if defined(__x86_64__)
+            else
+                __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        /* Going to sleep: ask every agent to ring, then look once more (Dekker with omega_chan_ag_send). */
+        for (int i = 0; i < n; i++)
+            if (atomic_load_explicit(&rt->agents[i]->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING)
+                atomic_store_explicit(&rt->agents[i]->ch.sh->rt_sleeping, 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_seq_cst);
+        int busy = 0;
+        for (int i = 0; i < n && !busy; i++) {
+            struct agent *a = rt->agents[i];
+            busy = atomic_load_explicit(&a->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING && !a->stopping &&
+                   !a->recv_waiting && omega_chan_rt_pending(&a->ch);
+        }
+        if (!busy)
+            poll_events(rt, pending ? 1 : 200);
+        for (int i = 0; i < n; i++)
+            if (atomic_load_explicit(&rt->agents[i]->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING)
+                atomic_store_explicit(&rt->agents[i]->ch.sh->rt_sleeping, 0, memory_order_relaxed);
+        last = omega_now_ns();
+    }
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------------------------ */
+
+struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, struct omega_monitor *mon,
+                                        struct omega_error *err)
+{
+    struct omega_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        omega_error_set(err, OMEGA_ENOMEM, __FILE__, __LINE__, "runtime: out of memory");
+        return NULL;
+    }
+    if (cfg)
+        rt->cfg = *cfg;
+    struct omega_runtime_config *c = &rt->cfg;
+    if (!c->ring_bytes) c->ring_bytes = OMEGA_CHAN_RING_DEFAULT;
+    if (!c->max_agents) c->max_agents = 1024;
+    if (!c->spin_us) c->spin_us = 50;
+    if (!c->agent_spin_us) c->agent_spin_us = 20;
+    if (!c->flood_kill) c->flood_kill = 1000;
+    if (!c->inbox_bytes) c->inbox_bytes = 8u << 20;
+    if (!c->inbox_msgs) c->inbox_msgs = 1024;
+    rt->mon = mon;
+    rt->epfd = rt->ctlfd = -1;
+    pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->cond, NULL);
+    rt->egress_fn = discard_egress;
+    rt->egress_ctx = rt;
+    rt->tools[rt->ntools++] = (struct tool){"echo", echo_tool, NULL};
+    rt->byid_cap = 1;
+    while (rt->byid_cap < 2 * c->max_agents)
+        rt->byid_cap <<= 1;
+    rt->agents = calloc(c->max_agents, sizeof *rt->agents);
+    rt->byid = calloc(rt->byid_cap, sizeof *rt->byid);
+    if (!rt->agents || !rt->byid || c->max_agents > (1u << 20)) {
+        omega_error_set(err, OMEGA_ENOMEM, __FILE__, __LINE__, "runtime: cannot hold %zu agents", c->max_agents);
+        goto fail;
+    }
+    /* Two fds per agent (pidfd, doorbell): raise the soft limit toward the hard one when needed. */
+    struct rlimit nf;
+    if (getrlimit(RLIMIT_NOFILE, &nf) == 0 && nf.rlim_cur < 2 * c->max_agents + 64 && nf.rlim_cur < nf.rlim_max) {
+        nf.rlim_cur = 2 * c->max_agents + 64 < nf.rlim_max ? 2 * c->max_agents + 64 : nf.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &nf);
+    }
+    /* The zygote first: it must not see any agent's data, and it must be forked single-threaded. */
+    if (!(rt->zy = omega_zygote_start(c->sandbox_flags, err)))
+        goto fail;
+    rt->epfd = epoll_create1(EPOLL_CLOEXEC);
+    rt->ctlfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CONTROL};
+    if (rt->epfd < 0 || rt->ctlfd < 0 || epoll_ctl(rt->epfd, EPOLL_CTL_ADD, rt->ctlfd, &ev) < 0) {
+        omega_error_set(err, OMEGA_EIO, __FILE__, __LINE__, "runtime: epoll: %s", strerror(errno));
+        goto fail;
+    }
+    if (pthread_create(&rt->thread, NULL, serve, rt) != 0) {
+        omega_error_set(err, OMEGA_EIO, __FILE__, __LINE__, "runtime: cannot start the serve thread");
+        goto fail;
+    }
+    rt->thread_started = 1;
+    return rt;
+fail:
+    omega_runtime_free(rt);
+    return NULL;
+}
+
+const char *omega_runtime_sandbox_desc(const struct omega_runtime *rt) { return omega_zygote_describe(rt->zy); }
+
+void omega_runtime_free(struct omega_runtime *rt)
+{
+    if (!rt)
+        return;
+    int n = atomic_load(&rt->nagents);
+    for (int i = 0; i < n; i++)
+        if (atomic_load(&rt->agents[i]->state) != OMEGA_AGENT_STOPPED && rt->agents[i]->pidfd >= 0)
+            pidfd_kill(rt->agents[i]->pidfd, SIGKILL);
+    if (rt->thread_started) {
+        atomic_store(&rt->quit, 1);
+        uint64_t one = 1;
+        ssize_t w = write(rt->ctlfd, &one, sizeof one);
+        (void)w;
+        pthread_join(rt->thread, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        struct agent *a = rt->agents[i];
+        if (atomic_load(&a->state) != OMEGA_AGENT_STOPPED)
+            reap(rt, a, 1);
+        if (a->pidfd >= 0)
+            close(a->pidfd);
+        omega_chan_fini(&a->ch);
+        free(a->body);
+        free(a->counts);
+        free_inbox(a);
+        omega_buf_fini(&a->out);
+        omega_buf_fini(&a->pend);
+        free(a);
+    }
+    omega_zygote_stop(rt->zy);
+    for (size_t i = 0; i < rt->ndata; i++)
+        free(rt->data[i].bytes);
+    if (rt->epfd >= 0) close(rt->epfd);
+    if (rt->ctlfd >= 0) close(rt->ctlfd);
+    free(rt->agents);
+    free(rt->byid);
+    pthread_mutex_destroy(&rt->lock);
+    pthread_cond_destroy(&rt->cond);
+    free(rt);
+}
+
+int omega_runtime_register_tool(struct omega_runtime *rt, const char *name, omega_handler_fn fn, void *ctx)
+{
+    if (atomic_load(&rt->nagents) > 0)
+        return OMEGA_ESTATE;
+    if (!name || !*name || strlen(name) > OMEGA_CHAN_TARGET_MAX || !fn)
+        return OMEGA_EINVAL;
+    for (size_t i = 0; i < rt->ntools; i++)
+        if (strcmp(rt->tools[i].name, name) == 0) {   /* replacing (e.g. the built-in echo) */
+            rt->tools[i].fn = fn;
+            rt->tools[i].ctx = ctx;
+            return 0;
+        }
+    if (rt->ntools == MAX_TOOLS)
+        return OMEGA_EQUOTA;
+    struct tool *t = &rt->tools[rt->ntools++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->fn = fn;
+    t->ctx = ctx;
+    return 0;
+}
+
+int omega_runtime_add_data(struct omega_runtime *rt, const char *id, const void *data, size_t len,
+                           const struct omega_labels *labels)
+{
+    if (atomic_load(&rt->nagents) > 0)
+        return OMEGA_ESTATE;
+    if (!id || !*id || strlen(id) > OMEGA_CHAN_TARGET_MAX)
+        return OMEGA_EINVAL;
+    if (rt->ndata == MAX_DATA)
+        return OMEGA_EQUOTA;
+    struct data_item *d = &rt->data[rt->ndata];
+    if (!(d->bytes = malloc(len ? len : 1)))
+        return OMEGA_ENOMEM;
+    memcpy(d->bytes, data, len);
+    d->len = len;
+    snprintf(d->id, sizeof d->id, "%s", id);
+    if (labels)
+        d->labels = *labels;
+    else
+        omega_labels_init(&d->labels);
+    rt->ndata++;
+    return 0;
+}
+
+void omega_runtime_set_infer(struct omega_runtime *rt, omega_handler_fn fn, void *ctx)
+{
+    rt->infer_fn = fn;
+    rt->infer_ctx = ctx;
+}
+
+void omega_runtime_set_egress(struct omega_runtime *rt, omega_handler_fn fn, void *ctx)
+{
+    rt->egress_fn = fn ? fn : discard_egress;
+    rt->egress_ctx = fn ? ctx : rt;
+}
+
+void omega_runtime_set_trace(struct omega_runtime *rt, omega_trace_fn fn, void *ctx)
+{
+    rt->trace = fn;
+    rt->trace_ctx = ctx;
+}
+
+void omega_runtime_set_event(struct omega_runtime *rt, omega_event_fn fn, void *ctx)
+{
+    rt->event = fn;
+    rt->event_ctx = ctx;
+}
+
+static int wait_ready(struct agent *a, uint64_t t0, siginfo_t *si)
+{
+    uint64_t deadline = t0 + 10ull * 1000000000ull;
+    unsigned spins = 0;
+    for (;;) {
+        if (atomic_load_explicit(&a->ch.sh->ready, memory_order_acquire) == 1)
+            return 0;
+        if (spins++ < 2000) {
+#if defined(__x86_64__)
+            __builtin_ia32_pause();
+#endif
+            continue;
+        }
+        struct timespec ts = {0, 1000000};
+        syscall(SYS_futex, (uint32_t *)&a->ch.sh->ready, FUTEX_WAIT, 0, &ts, NULL, 0);
+        memset(si, 0, sizeof *si);
+        if (waitid(P_PID, (id_t)a->pid, si, WEXITED | WNOHANG | WNOWAIT) == 0 && si->si_pid != 0)
+            return OMEGA_EPEER;
+        if (omega_now_ns() > deadline)
+            return OMEGA_ETIMEOUT;
+    }
+}
+
+int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_main_fn fn, const void *arg,
+                        size_t arglen, struct omega_error *err)
+{
+    uint64_t t0 = omega_now_ns();
+    if (!id || !*id || strlen(id) >= OMEGA_AGENT_ID_MAX)
+        OMEGA_FAIL(err, OMEGA_EINVAL, "agent id must be 1 to %d bytes", OMEGA_AGENT_ID_MAX - 1);
+    if (find_agent(rt, id))
+        OMEGA_FAIL(err, OMEGA_EINVAL, "agent id '%s' is taken", id);
+    int idx = atomic_load(&rt->nagents);
+    if ((size_t)idx >= rt->cfg.max_agents)
+        OMEGA_FAIL(err, OMEGA_EQUOTA, "at most %zu agents in this runtime", rt->cfg.max_agents);
+    struct agent *a = calloc(1, sizeof *a);
+    if (!a)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "agent %s: out of memory", id);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    snprintf(a->st.id, sizeof a->st.id, "%s", id);
+    a->idx = idx;
+    a->pidfd = a->doorbell = -1;
+    omega_labels_init(&a->labels);
+    omega_buf_init(&a->out);
+    omega_buf_init(&a->pend);
+    int rc = omega_chan_create(&a->ch, rt->cfg.ring_bytes, err);
+    if (rc < 0)
+        goto fail;
+    a->body = malloc(rt->cfg.ring_bytes);
+    a->doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!a->body || a->doorbell < 0) {
+        rc = omega_error_set(err, OMEGA_EIO, __FILE__, __LINE__, "agent %s: eventfd/memory: %s", id, strerror(errno));
+        goto fail;
+    }
+    struct omega_spawn sp = {.fn = fn, .ring_bytes = rt->cfg.ring_bytes, .limits = rt->cfg.limits,
+                             .spin_ns = rt->cfg.agent_spin_us * 1000u, .arg = arg, .arglen = arglen};
+    snprintf(sp.id, sizeof sp.id, "%s", id);
+    if ((rc = omega_zygote_spawn(rt->zy, &sp, a->ch.memfd, a->doorbell, &a->pid, err)) < 0)
+        goto fail;
+    close(a->ch.memfd);   /* the child has its own copy; the runtime keeps only the mapping */
+    a->ch.memfd = -1;
+    a->pidfd = pidfd_open(a->pid);
+    siginfo_t si;
+    if (a->pidfd < 0) {
+        rc = omega_error_set(err, OMEGA_EIO, __FILE__, __LINE__, "agent %s: pidfd_open: %s", id, strerror(errno));
+        kill(a->pid, SIGKILL);
+        waitpid(a->pid, NULL, 0);
+        goto fail;
+    }
+    rc = wait_ready(a, t0, &si);
+    if (rc < 0) {
+        if (rc == OMEGA_ETIMEOUT)
+            pidfd_kill(a->pidfd, SIGKILL);
+        memset(&si, 0, sizeof si);
+        waitid(P_PID, (id_t)a->pid, &si, WEXITED);
+        describe_exit(a, &si);
+        rc = omega_error_set(err, rc, __FILE__, __LINE__, "agent %s did not start: %s", id,
+                             rc == OMEGA_ETIMEOUT ? "no ready signal in 10 s" : a->st.reason);
+        goto fail;
+    }
+    uint64_t tr = omega_now_ns();
+    a->st.start_ns = tr - t0;
+    for (int s = 0; s < OMEGA_STEP_COUNT; s++) {
+        uint64_t t = a->ch.sh->t_step[s];   /* the child's own report: for measurement only */
+        a->st.step_ns[s] = t > t0 && t < tr ? t - t0 : 0;
+    }
+    a->st.pid = a->pid;
+    a->st.state = OMEGA_AGENT_RUNNING;
+    atomic_store(&a->state, OMEGA_AGENT_RUNNING);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)idx << 1};
+    epoll_ctl(rt->epfd, EPOLL_CTL_ADD, a->doorbell, &ev);
+    ev.data.u64 = ((uint64_t)idx << 1) | 1;
+    epoll_ctl(rt->epfd, EPOLL_CTL_ADD, a->pidfd, &ev);
+    rt->agents[idx] = a;
+    uint64_t h = fnv(a->id, strlen(a->id), 0xcbf29ce484222325ull);
+    for (size_t i = 0;; i++) {
+        _Atomic int *slot = &rt->byid[(h + i) & (rt->byid_cap - 1)];
+        if (atomic_load(slot) == 0) {
+            atomic_store_explicit(slot, idx + 1, memory_order_release);
+            break;
+        }
+    }
+    atomic_store_explicit(&rt->nagents, idx + 1, memory_order_release);
+    uint64_t one = 1;
+    ssize_t w = write(rt->ctlfd, &one, sizeof one);   /* the serve thread may sleep: look at the new agent */
+    (void)w;
+    return idx;
+fail:
+    if (a->pidfd >= 0) close(a->pidfd);
+    if (a->doorbell >= 0) close(a->doorbell);
+    omega_chan_fini(&a->ch);
+    free(a->body);
+    omega_buf_fini(&a->out);
+    omega_buf_fini(&a->pend);
+    free(a);
+    return rc;
+}
+
+int omega_runtime_count(const struct omega_runtime *rt) { return atomic_load(&rt->nagents); }
+
+uint64_t omega_runtime_served(const struct omega_runtime *rt) { return atomic_load(&rt->served); }
+
+int omega_runtime_status(struct omega_runtime *rt, int idx, struct omega_agent_status *st)
+{
+    if (idx < 0 || idx >= atomic_load(&rt->nagents))
+        return OMEGA_ENOTFOUND;
+    struct agent *a = rt->agents[idx];
+    pthread_mutex_lock(&rt->lock);
+    *st = a->st;
+    pthread_mutex_unlock(&rt->lock);
+    st->requests = atomic_load(&a->requests);
+    st->allowed = atomic_load(&a->allowed);
+    st->denied = atomic_load(&a->denied);
+    st->refused = atomic_load(&a->refused);
+    return 0;
+}
+
+int omega_runtime_wait(struct omega_runtime *rt, int idx, int timeout_ms, struct omega_agent_status *st)
+{
+    if (idx < 0 || idx >= atomic_load(&rt->nagents))
+        return OMEGA_ENOTFOUND;
+    struct agent *a = rt->agents[idx];
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    if (timeout_ms >= 0) {
+        dl.tv_sec += timeout_ms / 1000;
+        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+    }
+    int rc = 0;
+    pthread_mutex_lock(&rt->lock);
+    while (a->st.state != OMEGA_AGENT_STOPPED && rc == 0)
+        rc = timeout_ms < 0 ? pthread_cond_wait(&rt->cond, &rt->lock) : pthread_cond_timedwait(&rt->cond, &rt->lock, &dl);
+    int stopped = a->st.state == OMEGA_AGENT_STOPPED;
+    pthread_mutex_unlock(&rt->lock);
+    if (st)
+        OMEGA_TRY(omega_runtime_status(rt, idx, st));
+    return stopped ? 0 : OMEGA_ETIMEOUT;
+}
+
+int omega_runtime_stop(struct omega_runtime *rt, int idx, const char *reason)
+{
+    if (idx < 0 || idx >= atomic_load(&rt->nagents))
+        return OMEGA_ENOTFOUND;
+    struct agent *a = rt->agents[idx];
+    pthread_mutex_lock(&rt->lock);
+    if (a->st.state == OMEGA_AGENT_STOPPED) {
+        pthread_mutex_unlock(&rt->lock);
+        return 0;
+    }
+    if (!a->st.reason[0])
+        snprintf(a->st.reason, sizeof a->st.reason, "stopped by the runtime: %s", reason ? reason : "requested");
+    pthread_mutex_unlock(&rt->lock);
+    return pidfd_kill(a->pidfd, SIGKILL) < 0 ? OMEGA_EIO : 0;
+}

@@ -1,0 +1,1021 @@
+/* The CUDA engine: bf16 (or 8-bit per-row-scaled) weights generated on the GPU from the seed or copied
+ * from a file, cuBLAS for bf16 matrix products, own kernels for the rest, a paged KV pool, decode steps
+ * captured once per batch size into a CUDA graph, and the confidential data path (tokens in, tokens
+ * and logits out, sealed with AES-256-GCM; the device side runs backends/cuda/gcm.cu). */
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "backends/cuda/gcm.h"
+#include "core/seal.h"
+#include "core/util.h"
+#include "workloads/llm/llm_impl.h"
+}
+#include "workloads/llm/llm_common.h"
+
+typedef __nv_bfloat16 bf16;
+
+#define MAX_GRAPHS 8192
+#define W8_MAX_TOK 64
+#define ATT_THREADS 256
+
+struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
+    int rows, cols;
+    bf16 *w;
+    int8_t *q;
+    float *scale;
+};
+
+struct layer {
+    struct lin qkv, wo, w13, w2;
+    float *attn_norm, *ffn_norm;
+};
+
+struct llmc {
+    struct omega_llm_config c;
+    enum omega_llm_dtype dt;
+    int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
+    struct layer *L;
+    bf16 *embed;
+    float *norm;
+    struct lin out;
+    bf16 *k_pool, *v_pool;   /* [layer][page][slot][kvdim] */
+    size_t att_smem;
+    /* activations */
+    float *x, *xo, *logits;
+    bf16 *xb, *qkv, *att, *gu, *h, *dq;   /* dq: int8 weights dequantized for prefill-sized batches */
+    /* step inputs on the device, one block: tokens, pos, seq, rows, page table */
+    int32_t *d_in, *d_tok, *d_pos, *d_seq, *d_rows, *d_pt, *d_argmax;
+    int32_t *h_in, *h_argmax;   /* pinned */
+    float *h_logits;
+    size_t in_words;
+    cudaStream_t s;
+    cublasHandle_t cublas;
+    void *workspace;
+    cudaGraphExec_t graphs[1025];
+    /* confidential data path */
+    struct omega_seal_ctx *h2d_send, *h2d_recv, *d2h_send, *d2h_recv;
+    struct omega_cuda_gcm *gcm_in, *gcm_out;
+    uint8_t *h_bounce, *d_bounce;
+    size_t bounce_cap;
+    uint64_t weight_bytes;
+};
+
+#define CK(call)                                                                                        \
+    do {                                                                                                \
+        cudaError_t e_ = (call);                                                                        \
+        if (e_ != cudaSuccess) {                                                                        \
+            snprintf(why, whylen, "%s: %s", #call, cudaGetErrorString(e_));                             \
+            return -1;                                                                                  \
+        }                                                                                               \
+    } while (0)
+
+/* ---------------- weights ---------------- */
+
+__global__ void k_gen_bf16(bf16 *dst, uint64_t n, uint64_t seed, uint32_t id, int kind, int fan_in)
+{
+    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
+        dst[i] = __float2bfloat16(llm_dummy_weight(seed, id, kind, i, fan_in));
+}
+
+__global__ void k_gen_f32(float *dst, uint64_t n, uint64_t seed, uint32_t id, int kind, int fan_in)
+{
+    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
+        dst[i] = llm_dummy_weight(seed, id, kind, i, fan_in);
+}
+
+/* One warp per row: the row's largest magnitude, then the row quantized to int8 with that scale. */
+__global__ void k_gen_int8(int8_t *dst, float *scale, int rows, int cols, uint64_t seed, uint32_t id, int kind)
+{
+    int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows)
+        return;
+    uint64_t base = (uint64_t)row * cols;
+    float mx = 0;
+    for (int j = lane; j < cols; j += 32)
+        mx = fmaxf(mx, fabsf(llm_dummy_weight(seed, id, kind, base + j, cols)));
+    for (int o = 16; o; o >>= 1)
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    float s = mx > 0 ? mx / 127.0f : 1.0f;
+    for (int j = lane; j < cols; j += 32)
+        dst[base + j] = (int8_t)lrintf(llm_dummy_weight(seed, id, kind, base + j, cols) / s);
+    if (lane == 0)
+        scale[row] = s;
+}
+
+static unsigned grid_for(uint64_t n)
+{
+    uint64_t b = (n + 255) / 256;
+    return (unsigned)(b > 65535 ? 65535 : b < 1 ? 1 : b);
+}
+
+/* Fill rows [r0, r0+rows) of a linear layer from a dummy tensor or from host floats. */
+static int lin_fill(struct llmc *g, struct lin *l, int r0, int rows, uint64_t seed, uint32_t id, int kind,
+                    const float *host, char *why, size_t whylen)
+{
+    uint64_t n = (uint64_t)rows * l->cols, off = (uint64_t)r0 * l->cols;
+    if (!host) {
+        if (l->w)
+            k_gen_bf16<<<grid_for(n), 256, 0, g->s>>>(l->w + off, n, seed, id, kind, l->cols);
+        else
+            k_gen_int8<<<(rows + 7) / 8, 256, 0, g->s>>>(l->q + off, l->scale + r0, rows, l->cols, seed, id, kind);
+        CK(cudaGetLastError());
+        return 0;
+    }
+    if (l->w) {
+        uint16_t *tmp = (uint16_t *)malloc(n * 2);
+        if (!tmp) { snprintf(why, whylen, "out of host memory"); return -1; }
+        for (uint64_t i = 0; i < n; i++)
+            tmp[i] = llm_f32_to_bf16_bits(host[i]);
+        cudaError_t e = cudaMemcpy(l->w + off, tmp, n * 2, cudaMemcpyHostToDevice);
+        free(tmp);
+        CK(e);
+    } else {
+        int8_t *tmp = (int8_t *)malloc(n);
+        float *sc = (float *)malloc((size_t)rows * sizeof(float));
+        if (!tmp || !sc) { free(tmp); free(sc); snprintf(why, whylen, "out of host memory"); return -1; }
+        for (int r = 0; r < rows; r++) {
+            const float *row = host + (uint64_t)r * l->cols;
+            float mx = 0;
+            for (int j = 0; j < l->cols; j++)
+                mx = fmaxf(mx, fabsf(row[j]));
+            sc[r] = mx > 0 ? mx / 127.0f : 1.0f;
+            for (int j = 0; j < l->cols; j++)
+                tmp[(uint64_t)r * l->cols + j] = (int8_t)lrintf(row[j] / sc[r]);
+        }
+        cudaError_t e1 = cudaMemcpy(l->q + off, tmp, n, cudaMemcpyHostToDevice);
+        cudaError_t e2 = cudaMemcpy(l->scale + r0, sc, (size_t)rows * sizeof(float), cudaMemcpyHostToDevice);
+        free(tmp);
+        free(sc);
+        CK(e1);
+        CK(e2);
+    }
+    return 0;
+}
+
+static int lin_alloc(struct llmc *g, struct lin *l, int rows, int cols, char *why, size_t whylen)
+{
+    l->rows = rows;
+    l->cols = cols;
+    uint64_t n = (uint64_t)rows * cols;
+    if (g->dt == OMEGA_LLM_INT8) {
+        CK(cudaMalloc((void **)&l->q, n));
+        CK(cudaMalloc((void **)&l->scale, (size_t)rows * sizeof(float)));
+        g->weight_bytes += n + (uint64_t)rows * 4;
+    } else {
+        CK(cudaMalloc((void **)&l->w, n * 2));
+        g->weight_bytes += n * 2;
+    }
+    return 0;
+}
+
+static void lin_free(struct lin *l)
+{
+    cudaFree(l->w);
+    cudaFree(l->q);
+    cudaFree(l->scale);
+}
+
+static int vec_fill(struct llmc *g, float *dst, int n, uint64_t seed, uint32_t id, int kind, const float *host,
+                    char *why, size_t whylen)
+{
+    if (host)
+        CK(cudaMemcpy(dst, host, (size_t)n * sizeof(float), cudaMemcpyHostToDevice));
+    else
+        k_gen_f32<<<grid_for((uint64_t)n), 256, 0, g->s>>>(dst, (uint64_t)n, seed, id, kind, n);
+    return 0;
+}
+
+static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_weights *w, char *why, size_t whylen)
+{
+    const struct omega_llm_config *c = &g->c;
+    int d = c->dim, kv = g->kvdim, h = c->hidden;
+    g->L = (struct layer *)calloc((size_t)c->n_layers, sizeof *g->L);
+    if (!g->L) { snprintf(why, whylen, "out of host memory"); return -1; }
+    uint64_t ne = (uint64_t)c->vocab * d;
+    CK(cudaMalloc((void **)&g->embed, ne * 2));
+    CK(cudaMalloc((void **)&g->norm, (size_t)d * sizeof(float)));
+    if (w) {
+        struct lin e = {c->vocab, d, g->embed, NULL, NULL};
+        if (lin_fill(g, &e, 0, c->vocab, 0, 0, 0, w->embed, why, whylen) < 0) return -1;
+    } else {
+        k_gen_bf16<<<grid_for(ne), 256, 0, g->s>>>(g->embed, ne, seed, llm_tensor_id(0, OMEGA_LLM_T_EMBED),
+                                                 OMEGA_LLM_T_EMBED, d);
+    }
+    if (vec_fill(g, g->norm, d, seed, llm_tensor_id(0, OMEGA_LLM_T_NORM), OMEGA_LLM_T_NORM, w ? w->norm : NULL, why,
+                 whylen) < 0)
+        return -1;
+    if (lin_alloc(g, &g->out, c->vocab, d, why, whylen) < 0 ||
+        lin_fill(g, &g->out, 0, c->vocab, seed, llm_tensor_id(0, OMEGA_LLM_T_OUTPUT), OMEGA_LLM_T_OUTPUT,
+                 w ? w->output : NULL, why, whylen) < 0)
+        return -1;
+    for (int l = 0; l < c->n_layers; l++) {
+        struct layer *L = &g->L[l];
+        /* Fused layouts: Q, K, V rows stacked (one product); gate and up stacked (one product). */
+        if (lin_alloc(g, &L->qkv, d + 2 * kv, d, why, whylen) < 0 || lin_alloc(g, &L->wo, d, d, why, whylen) < 0 ||
+            lin_alloc(g, &L->w13, 2 * h, d, why, whylen) < 0 || lin_alloc(g, &L->w2, d, h, why, whylen) < 0)
+            return -1;
+        CK(cudaMalloc((void **)&L->attn_norm, (size_t)d * sizeof(float)));
+        CK(cudaMalloc((void **)&L->ffn_norm, (size_t)d * sizeof(float)));
+        struct { struct lin *lin; int r0, rows, kind; const float *host; } parts[] = {
+            {&L->qkv, 0, d, OMEGA_LLM_T_WQ, w ? w->wq[l] : NULL},
+            {&L->qkv, d, kv, OMEGA_LLM_T_WK, w ? w->wk[l] : NULL},
+            {&L->qkv, d + kv, kv, OMEGA_LLM_T_WV, w ? w->wv[l] : NULL},
+            {&L->wo, 0, d, OMEGA_LLM_T_WO, w ? w->wo[l] : NULL},
+            {&L->w13, 0, h, OMEGA_LLM_T_GATE, w ? w->gate[l] : NULL},
+            {&L->w13, h, h, OMEGA_LLM_T_UP, w ? w->up[l] : NULL},
+            {&L->w2, 0, d, OMEGA_LLM_T_DOWN, w ? w->down[l] : NULL},
+        };
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            if (lin_fill(g, parts[i].lin, parts[i].r0, parts[i].rows, seed, llm_tensor_id(l, parts[i].kind),
+                         parts[i].kind, parts[i].host, why, whylen) < 0)
+                return -1;
+        if (vec_fill(g, L->attn_norm, d, seed, llm_tensor_id(l, OMEGA_LLM_T_ATTN_NORM), OMEGA_LLM_T_ATTN_NORM,
+                     w ? w->attn_norm[l] : NULL, why, whylen) < 0 ||
+            vec_fill(g, L->ffn_norm, d, seed, llm_tensor_id(l, OMEGA_LLM_T_FFN_NORM), OMEGA_LLM_T_FFN_NORM,
+                     w ? w->ffn_norm[l] : NULL, why, whylen) < 0)
+            return -1;
+    }
+    g->weight_bytes += (uint64_t)d * (2 * (uint64_t)c->n_layers + 1) * 4;
+    CK(cudaStreamSynchronize(g->s));
+    return 0;
+}
+
+/* ---------------- kernels of a forward ---------------- */
+
+__global__ void k_embed(const bf16 *embed, const int32_t *tok, float *x, int d)
+{
+    int t = blockIdx.x;
+    const bf16 *row = embed + (size_t)tok[t] * d;
+    for (int i = threadIdx.x; i < d; i += blockDim.x)
+        x[(size_t)t * d + i] = __bfloat162float(row[i]);
+}
+
+/* RMSNorm of row gather[t] (or t) of x into bf16 row t of out. */
+__global__ void k_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, const int32_t *gather)
+{
+    int t = blockIdx.x;
+    const float *xr = x + (size_t)(gather ? gather[t] : t) * d;
+    float ss = 0;
+    for (int i = threadIdx.x; i < d; i += blockDim.x)
+        ss += xr[i] * xr[i];
+    __shared__ float red[32];
+    for (int o = 16; o; o >>= 1)
+        ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = ss;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
+        for (int o = 16; o; o >>= 1)
+            ss += __shfl_xor_sync(0xffffffffu, ss, o);
+        if (threadIdx.x == 0)
+            red[0] = ss;
+    }
+    __syncthreads();
+    float s = rsqrtf(red[0] / d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x)
+        out[(size_t)t * d + i] = __float2bfloat16(w[i] * (xr[i] * s));
+}
+
+/* Rotary embedding on Q and K (HF's rotate_half pairing), then K and V into the sequence's page. */
+__global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, const int32_t *pt, int pt_stride,
+                             bf16 *kp, bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads, int n_kv,
+                             int hd, float theta)
+{
+    int t = blockIdx.x, d = n_heads * hd, kvdim = n_kv * hd, half = hd / 2;
+    int p = pos[t];
+    bf16 *row = qkv + (size_t)t * (d + 2 * kvdim);
+    for (int i = threadIdx.x; i < (n_heads + n_kv) * half; i += blockDim.x) {
+        int head = i / half, j = i % half;
+        bf16 *v = row + head * hd;   /* K heads follow Q heads in the fused row */
+        float freq = powf(theta, -2.0f * (float)j / (float)hd);
+        float a = (float)p * freq, cs = cosf(a), sn = sinf(a);
+        float x0 = __bfloat162float(v[j]), x1 = __bfloat162float(v[j + half]);
+        v[j] = __float2bfloat16(x0 * cs - x1 * sn);
+        v[j + half] = __float2bfloat16(x1 * cs + x0 * sn);
+    }
+    __syncthreads();
+    int page = pt[(size_t)seq[t] * pt_stride + p / page_tokens], slot = p % page_tokens;
+    size_t off = (((size_t)layer * n_pages + page) * page_tokens + slot) * kvdim;
+    for (int i = threadIdx.x; i < kvdim; i += blockDim.x) {
+        kp[off + i] = row[d + i];
+        vp[off + i] = row[d + kvdim + i];
+    }
+}
+
+/* Attention of one token's query head over positions 0..pos of its sequence, through the page table.
+ * Scores: one thread per position (16-byte loads along its K row); then P·V with each thread owning
+ * 8 dimensions of a group of positions (coalesced V rows), groups summed in shared memory. */
+__global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, const int32_t *pos, const int32_t *seq,
+                                                            const int32_t *pt, int pt_stride, const bf16 *kp,
+                                                            const bf16 *vp, int layer, int n_pages, int page_tokens,
+                                                            int n_heads, int n_kv, int hd, bf16 *out)
+{
+    extern __shared__ float sm[];
+    int h = blockIdx.x, t = blockIdx.y, d = n_heads * hd, kvdim = n_kv * hd;
+    int kvh = h / (n_heads / n_kv), n = pos[t] + 1;
+    const int32_t *ptab = pt + (size_t)seq[t] * pt_stride;
+    float *q = sm, *sc = sm + hd, *red = sc + n;   /* red: 32 floats; then hd × groups partial sums */
+    const bf16 *qr = qkv + (size_t)t * (d + 2 * kvdim) + h * hd;
+    float scale = rsqrtf((float)hd);
+    for (int i = threadIdx.x; i < hd; i += blockDim.x)
+        q[i] = __bfloat162float(qr[i]) * scale;
+    __syncthreads();
+    size_t lbase = (size_t)layer * n_pages;
+    float mx = -INFINITY;
+    for (int p = threadIdx.x; p < n; p += blockDim.x) {
+        const bf16 *kr = kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
+        float s = 0;
+        for (int c = 0; c < hd; c += 8) {
+            uint4 u = *(const uint4 *)(kr + c);
+            const bf16 *e = (const bf16 *)&u;
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+                s += q[c + j] * __bfloat162float(e[j]);
+        }
+        sc[p] = s;
+        mx = fmaxf(mx, s);
+    }
+    for (int o = 16; o; o >>= 1)
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = mx;
+    __syncthreads();
+    mx = -INFINITY;
+    for (int i = 0; i < (int)blockDim.x / 32; i++)
+        mx = fmaxf(mx, red[i]);
+    __syncthreads();
+    float sum = 0;
+    for (int p = threadIdx.x; p < n; p += blockDim.x) {
+        float e = expf(sc[p] - mx);
+        sc[p] = e;
+        sum += e;
+    }
+    for (int o = 16; o; o >>= 1)
+        sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = sum;
+    __syncthreads();
+    sum = 0;
+    for (int i = 0; i < (int)blockDim.x / 32; i++)
+        sum += red[i];
+    int chunks = hd / 8, groups = blockDim.x / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int p = gidx; p < n; p += groups) {
+        const bf16 *vr = vp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
+        uint4 u = *(const uint4 *)(vr + c * 8);
+        const bf16 *e = (const bf16 *)&u;
+        float a = sc[p];
+#pragma unroll
+        for (int j = 0; j < 8; j++)
+            acc[j] += a * __bfloat162float(e[j]);
+    }
+    __syncthreads();
+    float *part = red + 32;   /* groups × hd */
+#pragma unroll
+    for (int j = 0; j < 8; j++)
+        part[gidx * hd + c * 8 + j] = acc[j];
+    __syncthreads();
+    bf16 *o = out + (size_t)t * d + h * hd;
+    for (int i = threadIdx.x; i < hd; i += blockDim.x) {
+        float v = 0;
+        for (int gg = 0; gg < groups; gg++)
+            v += part[gg * hd + i];
+        o[i] = __float2bfloat16(v / sum);
+    }
+}
+
+__global__ void k_silu_mul(const bf16 *gu, bf16 *h, int hidden)
+{
+    int t = blockIdx.y;
+    const bf16 *g = gu + (size_t)t * 2 * hidden, *u = g + hidden;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < hidden; i += gridDim.x * blockDim.x) {
+        float a = __bfloat162float(g[i]), b = __bfloat162float(u[i]);
+        h[(size_t)t * hidden + i] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+    }
+}
+
+__global__ void k_argmax(const float *logits, int vocab, int32_t *out)
+{
+    int t = blockIdx.x;
+    const float *l = logits + (size_t)t * vocab;
+    float best = -INFINITY;
+    int bi = 0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x)
+        if (l[i] > best) { best = l[i]; bi = i; }
+    __shared__ float sv[1024];
+    __shared__ int si[1024];
+    sv[threadIdx.x] = best;
+    si[threadIdx.x] = bi;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s; s >>= 1) {
+        if (threadIdx.x < s) {
+            float o = sv[threadIdx.x + s];
+            int oi = si[threadIdx.x + s];
+            if (o > sv[threadIdx.x] || (o == sv[threadIdx.x] && oi < si[threadIdx.x])) {
+                sv[threadIdx.x] = o;
+                si[threadIdx.x] = oi;
+            }
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        out[t] = si[0];
+}
+
+/* 8-bit weights × bf16 activations for up to NT tokens: one warp per output row, each lane streaming
+ * 16 weights per load; the activations are re-read from L1/L2, the weights once from HBM. */
+enum { OUT_BF16, OUT_F32, OUT_F32_ACC };
+template <int NT>
+__global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale, int rows, int cols, const bf16 *x,
+                                            int T, void *y, int mode)
+{
+    int row = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows)
+        return;
+    float acc[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++)
+        acc[t] = 0;
+    const int8_t *wr = wq + (size_t)row * cols;
+#pragma unroll 2
+    for (int c = lane * 16; c < cols; c += 512) {
+        int4 wv = __ldg((const int4 *)(wr + c));
+        const int8_t *wb = (const int8_t *)&wv;
+        float wf[16];
+#pragma unroll
+        for (int j = 0; j < 16; j++)
+            wf[j] = (float)wb[j];
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < T) {
+                const uint4 *xp = (const uint4 *)(x + (size_t)t * cols + c);
+                uint4 a = xp[0], b = xp[1];
+                const bf16 *ea = (const bf16 *)&a, *eb = (const bf16 *)&b;
+                float s = 0;
+#pragma unroll
+                for (int j = 0; j < 8; j++)
+                    s += wf[j] * __bfloat162float(ea[j]) + wf[8 + j] * __bfloat162float(eb[j]);
+                acc[t] += s;
+            }
+        }
+    }
+    float sc = scale[row];
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        if (t < T) {
+            float v = acc[t];
+            for (int o = 16; o; o >>= 1)
+                v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane == 0) {
+                v *= sc;
+                size_t i = (size_t)t * rows + row;
+                if (mode == OUT_BF16) ((bf16 *)y)[i] = __float2bfloat16(v);
+                else if (mode == OUT_F32) ((float *)y)[i] = v;
+                else ((float *)y)[i] += v;
+            }
+        }
+    }
+}
+
+__global__ void k_dequant(const int8_t *q, const float *scale, int cols, uint64_t n, bf16 *out)
+{
+    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
+        out[i] = __float2bfloat16((float)q[i] * scale[i / cols]);
+}
+
+/* y[T, rows] (=|+=) x[T, cols] · W^T */
+static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
+{
+    const bf16 *w = l->w;
+    if (l->q) {
+        if (T <= W8_MAX_TOK) {
+            unsigned blocks = (unsigned)((l->rows + 7) / 8);
+            if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+            else if (T <= 4) k_w8<4><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+            else if (T <= 16) k_w8<16><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+            else k_w8<64><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+            return cudaGetLastError() == cudaSuccess ? 0 : -1;
+        }
+        uint64_t n = (uint64_t)l->rows * l->cols;
+        k_dequant<<<grid_for(n), 256, 0, g->s>>>(l->q, l->scale, l->cols, n, g->dq);
+        w = g->dq;
+    }
+    float one = 1.0f, zero = 0.0f;
+    cudaDataType_t ct = mode == OUT_BF16 ? CUDA_R_16BF : CUDA_R_32F;
+    cublasStatus_t st = cublasGemmEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, l->rows, T, l->cols, &one, w, CUDA_R_16BF,
+                                     l->cols, x, CUDA_R_16BF, l->cols, mode == OUT_F32_ACC ? &one : &zero, y, ct,
+                                     l->rows, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    return st == CUBLAS_STATUS_SUCCESS ? 0 : -1;
+}
+
+/* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
+static int forward_dev(struct llmc *g, int T, int n_out)
+{
+    const struct omega_llm_config *c = &g->c;
+    int d = c->dim, rc = 0;
+    k_embed<<<T, 256, 0, g->s>>>(g->embed, g->d_tok, g->x, d);
+    for (int l = 0; l < c->n_layers && rc == 0; l++) {
+        struct layer *L = &g->L[l];
+        k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->attn_norm, g->xb, d, c->norm_eps, NULL);
+        rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
+        k_rope_store<<<T, 256, 0, g->s>>>(g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l,
+                                         g->n_pages, g->pt, c->n_heads, c->n_kv_heads, g->hd, c->rope_theta);
+        k_attention<<<dim3(c->n_heads, T), ATT_THREADS, g->att_smem, g->s>>>(
+            g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, c->n_heads,
+            c->n_kv_heads, g->hd, g->att);
+        rc |= linear(g, &L->wo, g->att, T, g->x, OUT_F32_ACC);
+        k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->ffn_norm, g->xb, d, c->norm_eps, NULL);
+        rc |= linear(g, &L->w13, g->xb, T, g->gu, OUT_BF16);
+        k_silu_mul<<<dim3((c->hidden + 255) / 256 < 64 ? (c->hidden + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
+                                                                                                       c->hidden);
+        rc |= linear(g, &L->w2, g->h, T, g->x, OUT_F32_ACC);
+    }
+    if (n_out > 0) {
+        k_rmsnorm<<<n_out, 256, 0, g->s>>>(g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
+        rc |= linear(g, &g->out, g->xb, n_out, g->logits, OUT_F32);
+        k_argmax<<<n_out, 1024, 0, g->s>>>(g->logits, c->vocab, g->d_argmax);
+    }
+    return rc == 0 && cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+
+/* ---------------- confidential data path ---------------- */
+
+static int bounce_reserve(struct llmc *g, size_t n, char *why, size_t whylen)
+{
+    if (n <= g->bounce_cap)
+        return 0;
+    cudaFreeHost(g->h_bounce);
+    cudaFree(g->d_bounce);
+    g->h_bounce = NULL;
+    g->d_bounce = NULL;
+    g->bounce_cap = 0;
+    CK(cudaMallocHost((void **)&g->h_bounce, n));
+    CK(cudaMalloc((void **)&g->d_bounce, n));
+    g->bounce_cap = n;
+    return 0;
+}
+
+/* Host → device: sealed on the host (OpenSSL), opened and authenticated on the device. */
+static int cc_copy_in(struct llmc *g, void *dev_dst, const void *src, size_t n, char *why, size_t whylen)
+{
+    if (bounce_reserve(g, n, why, whylen) < 0)
+        return -1;
+    struct omega_sealed s = {{0}, {0}, g->h_bounce, n};
+    if (omega_seal(g->h2d_send, src, n, &s) < 0) { snprintf(why, whylen, "AES-GCM seal failed"); return -1; }
+    if (omega_seal_check_iv(g->h2d_recv, s.iv) != 0) { snprintf(why, whylen, "stale IV refused"); return -1; }
+    CK(cudaMemcpyAsync(g->d_bounce, g->h_bounce, n, cudaMemcpyHostToDevice, g->s));
+    int rc = omega_cuda_gcm_open(g->gcm_in, s.iv, s.tag, g->d_bounce, dev_dst, n, g->s);
+    if (rc < 0) {
+        snprintf(why, whylen, "host-to-device transfer failed authentication on the device");
+        return -1;
+    }
+    omega_seal_accept(g->h2d_recv, s.iv);
+    return 0;
+}
+
+/* Device → host: sealed on the device, authenticated here before a byte is used. */
+static int cc_copy_out(struct llmc *g, void *dst, const void *dev_src, size_t n, char *why, size_t whylen)
+{
+    if (bounce_reserve(g, n, why, whylen) < 0)
+        return -1;
+    struct omega_sealed s = {{0}, {0}, g->h_bounce, n};
+    if (omega_seal_next_iv(g->d2h_send, s.iv) < 0) { snprintf(why, whylen, "IV space exhausted"); return -1; }
+    if (omega_cuda_gcm_seal(g->gcm_out, s.iv, dev_src, g->d_bounce, n, s.tag, g->s) < 0) {
+        snprintf(why, whylen, "device-side seal failed");
+        return -1;
+    }
+    CK(cudaMemcpyAsync(g->h_bounce, g->d_bounce, n, cudaMemcpyDeviceToHost, g->s));
+    CK(cudaStreamSynchronize(g->s));
+    if (omega_unseal(g->d2h_recv, &s, dst) < 0) {
+        snprintf(why, whylen, "device-to-host transfer failed authentication");
+        return -1;
+    }
+    return 0;
+}
+
+static int cc_setup(struct llmc *g, char *why, size_t whylen)
+{
+    uint8_t k1[32], k2[32];
+    if (omega_random(k1, 32) < 0 || omega_random(k2, 32) < 0) { snprintf(why, whylen, "getrandom failed"); return -1; }
+    g->h2d_send = omega_seal_new(k1, 0x48324400);
+    g->h2d_recv = omega_seal_new(k1, 0x48324400);
+    g->d2h_send = omega_seal_new(k2, 0x44324800);
+    g->d2h_recv = omega_seal_new(k2, 0x44324800);
+    int rc = omega_cuda_gcm_new(&g->gcm_in, k1) | omega_cuda_gcm_new(&g->gcm_out, k2);
+    omega_wipe(k1, 32);
+    omega_wipe(k2, 32);
+    if (!g->h2d_send || !g->h2d_recv || !g->d2h_send || !g->d2h_recv || rc) {
+        snprintf(why, whylen, "cannot set up the AES-256-GCM session");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------- the interface ---------------- */
+
+extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
+                         const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
+                         int pt_stride, int cc, int gpu, char *why, size_t whylen)
+{
+    *out = NULL;
+    int ndev = 0;
+    cudaError_t e = cudaGetDeviceCount(&ndev);
+    if (e != cudaSuccess || ndev == 0) {
+        snprintf(why, whylen, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+        return -1;
+    }
+    if (gpu < 0 || gpu >= ndev) {
+        snprintf(why, whylen, "no CUDA device %d (%d present)", gpu, ndev);
+        return -1;
+    }
+    CK(cudaSetDevice(gpu));
+    struct llmc *g = (struct llmc *)calloc(1, sizeof *g);
+    if (!g) { snprintf(why, whylen, "out of host memory"); return -1; }
+    *out = g;   /* the caller frees a half-built engine with llmc_close */
+    g->c = *c;
+    g->dt = dt;
+    g->hd = c->dim / c->n_heads;
+    g->kvdim = g->hd * c->n_kv_heads;
+    g->qkv_dim = c->dim + 2 * g->kvdim;
+    g->n_pages = n_pages;
+    g->pt = page_tokens;
+    g->max_tok = max_tok;
+    g->max_seqs = max_seqs;
+    g->pt_stride = pt_stride;
+    g->max_out = max_tok < 256 ? max_tok : 256;
+    g->cc = cc;
+    g->dev = gpu;
+    CK(cudaStreamCreateWithFlags(&g->s, cudaStreamNonBlocking));
+    if (cublasCreate(&g->cublas) != CUBLAS_STATUS_SUCCESS) { snprintf(why, whylen, "cublasCreate failed"); return -1; }
+    CK(cudaMalloc(&g->workspace, 32u << 20));
+    cublasSetStream(g->cublas, g->s);
+    cublasSetWorkspace(g->cublas, g->workspace, 32u << 20);
+    if (weights_build(g, seed, w, why, whylen) < 0)
+        return -1;
+    size_t pool = (size_t)c->n_layers * n_pages * page_tokens * g->kvdim;
+    CK(cudaMalloc((void **)&g->k_pool, pool * 2));
+    CK(cudaMalloc((void **)&g->v_pool, pool * 2));
+    /* A fresh pool holds no earlier tenant's data. */
+    CK(cudaMemsetAsync(g->k_pool, 0, pool * 2, g->s));
+    CK(cudaMemsetAsync(g->v_pool, 0, pool * 2, g->s));
+    size_t T = (size_t)max_tok;
+    CK(cudaMalloc((void **)&g->x, T * c->dim * sizeof(float)));
+    CK(cudaMalloc((void **)&g->xb, T * c->dim * 2));
+    CK(cudaMalloc((void **)&g->qkv, T * g->qkv_dim * 2));
+    CK(cudaMalloc((void **)&g->att, T * c->dim * 2));
+    CK(cudaMalloc((void **)&g->gu, T * 2 * c->hidden * 2));
+    CK(cudaMalloc((void **)&g->h, T * c->hidden * 2));
+    CK(cudaMalloc((void **)&g->logits, (size_t)g->max_out * c->vocab * sizeof(float)));
+    if (dt == OMEGA_LLM_INT8 && max_tok > W8_MAX_TOK) {
+        size_t big = (size_t)2 * c->hidden * c->dim;
+        if ((size_t)c->vocab * c->dim > big) big = (size_t)c->vocab * c->dim;
+        CK(cudaMalloc((void **)&g->dq, big * 2));
+    }
+    g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
+    CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
+    CK(cudaMalloc((void **)&g->d_argmax, (size_t)g->max_out * 4));
+    CK(cudaMallocHost((void **)&g->h_in, g->in_words * 4));
+    CK(cudaMallocHost((void **)&g->h_argmax, (size_t)g->max_out * 4));
+    g->d_tok = g->d_in;
+    g->d_pos = g->d_in + T;
+    g->d_seq = g->d_in + 2 * T;
+    g->d_rows = g->d_in + 3 * T;
+    g->d_pt = g->d_in + 4 * T;
+    size_t groups = ATT_THREADS / (g->hd / 8);
+    g->att_smem = ((size_t)g->hd + (size_t)c->max_seq + 32 + groups * g->hd) * sizeof(float);
+    if (g->att_smem > 200 * 1024) {
+        snprintf(why, whylen, "context %d too long for the attention kernel's shared memory", c->max_seq);
+        return -1;
+    }
+    CK(cudaFuncSetAttribute(k_attention, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->att_smem));
+    if (cc_setup(g, why, whylen) < 0)   /* keys always ready: the path can be switched between steps */
+        return -1;
+    CK(cudaStreamSynchronize(g->s));
+    return 0;
+}
+
+extern "C" void llmc_close(struct llmc *g)
+{
+    if (!g)
+        return;
+    cudaSetDevice(g->dev);
+    if (g->s)
+        cudaStreamSynchronize(g->s);
+    for (size_t i = 0; i < sizeof g->graphs / sizeof g->graphs[0]; i++)
+        if (g->graphs[i])
+            cudaGraphExecDestroy(g->graphs[i]);
+    if (g->L) {
+        for (int l = 0; l < g->c.n_layers; l++) {
+            lin_free(&g->L[l].qkv);
+            lin_free(&g->L[l].wo);
+            lin_free(&g->L[l].w13);
+            lin_free(&g->L[l].w2);
+            cudaFree(g->L[l].attn_norm);
+            cudaFree(g->L[l].ffn_norm);
+        }
+        free(g->L);
+    }
+    lin_free(&g->out);
+    void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
+                    g->logits, g->dq, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        cudaFree(bufs[i]);
+    cudaFreeHost(g->h_in);
+    cudaFreeHost(g->h_argmax);
+    cudaFreeHost(g->h_bounce);
+    if (g->cublas)
+        cublasDestroy(g->cublas);
+    if (g->s)
+        cudaStreamDestroy(g->s);
+    omega_seal_free(g->h2d_send);
+    omega_seal_free(g->h2d_recv);
+    omega_seal_free(g->d2h_send);
+    omega_seal_free(g->d2h_recv);
+    omega_cuda_gcm_free(g->gcm_in);
+    omega_cuda_gcm_free(g->gcm_out);
+    free(g);
+}
+
+extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
+{
+    int T = b->n_tok;
+    if (T > g->max_tok || b->n_out > g->max_out || b->n_seq > g->max_seqs || b->pt_stride != g->pt_stride) {
+        snprintf(why, whylen, "batch of %d tokens / %d outputs / %d sequences over the engine's limits", T, b->n_out,
+                 b->n_seq);
+        return -1;
+    }
+    CK(cudaSetDevice(g->dev));
+    /* Agents' data (the tokens) goes through the sealed path; positions and page tables are the
+     * runtime's own bookkeeping and travel in the clear, as a CC driver's launch parameters do. */
+    size_t T0 = (size_t)g->max_tok;
+    int32_t *hi = g->h_in;
+    memcpy(hi, b->tokens, (size_t)T * 4);
+    memcpy(hi + T0, b->pos, (size_t)T * 4);
+    memcpy(hi + 2 * T0, b->seq, (size_t)T * 4);
+    memcpy(hi + 3 * T0, b->out_rows, (size_t)b->n_out * 4);
+    memcpy(hi + 4 * T0, b->page_table, (size_t)b->n_seq * b->pt_stride * 4);
+    size_t words = 4 * T0 + (size_t)b->n_seq * b->pt_stride;
+    if (g->cc) {
+        CK(cudaMemcpyAsync(g->d_in + T0, hi + T0, (words - T0) * 4, cudaMemcpyHostToDevice, g->s));
+        if (cc_copy_in(g, g->d_tok, b->tokens, (size_t)T * 4, why, whylen) < 0)
+            return -1;
+    } else {
+        CK(cudaMemcpyAsync(g->d_in, hi, words * 4, cudaMemcpyHostToDevice, g->s));
+    }
+    /* Decode steps (one token per sequence, every row out) replay a graph captured per batch size. */
+    int decode = b->n_out == T && T < (int)(sizeof g->graphs / sizeof g->graphs[0]);
+    for (int i = 0; decode && i < T; i++)
+        decode = b->out_rows[i] == i && b->seq[i] == i;
+    if (decode) {
+        if (!g->graphs[T]) {
+            cudaGraph_t graph;
+            CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
+            int rc = forward_dev(g, T, T);
+            cudaError_t e = cudaStreamEndCapture(g->s, &graph);
+            if (rc < 0 || e != cudaSuccess) {
+                snprintf(why, whylen, "graph capture failed (%s)", cudaGetErrorString(e));
+                return -1;
+            }
+            CK(cudaGraphInstantiate(&g->graphs[T], graph, 0));
+            cudaGraphDestroy(graph);
+        }
+        CK(cudaGraphLaunch(g->graphs[T], g->s));
+    } else if (forward_dev(g, T, b->n_out) < 0) {
+        snprintf(why, whylen, "kernel or cuBLAS launch failed");
+        return -1;
+    }
+    int n = b->n_out;
+    if (n > 0 && b->argmax) {
+        if (g->cc) {
+            if (cc_copy_out(g, b->argmax, g->d_argmax, (size_t)n * 4, why, whylen) < 0)
+                return -1;
+        } else {
+            CK(cudaMemcpyAsync(g->h_argmax, g->d_argmax, (size_t)n * 4, cudaMemcpyDeviceToHost, g->s));
+            CK(cudaStreamSynchronize(g->s));
+            memcpy(b->argmax, g->h_argmax, (size_t)n * 4);
+        }
+    }
+    if (n > 0 && b->logits) {
+        size_t bytes = (size_t)n * g->c.vocab * sizeof(float);
+        if (g->cc) {
+            if (cc_copy_out(g, b->logits, g->logits, bytes, why, whylen) < 0)
+                return -1;
+        } else {
+            CK(cudaMemcpyAsync(b->logits, g->logits, bytes, cudaMemcpyDeviceToHost, g->s));
+        }
+    }
+    CK(cudaStreamSynchronize(g->s));
+    return 0;
+}
+
+/* One launch per page over every layer, K and V: pages are scrubbed (or filled) in place. */
+__global__ void k_page_set(bf16 *kp, bf16 *vp, int n_layers, int n_pages, int page, size_t per, int fill,
+                           uint64_t seed)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < per * n_layers * 2;
+         i += (size_t)gridDim.x * blockDim.x) {
+        size_t which = i / (per * n_layers), l = (i / per) % n_layers, j = i % per;
+        bf16 *dst = (which ? vp : kp) + ((size_t)l * n_pages + page) * per + j;
+        *dst = __float2bfloat16(fill ? llm_dummy_kv(seed + l * 2 + which, j) : 0.0f);
+    }
+}
+
+extern "C" int llmc_page_zero(struct llmc *g, int page)
+{
+    size_t per = (size_t)g->pt * g->kvdim;
+    k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
+                                                                    page, per, 0, 0);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+
+extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
+{
+    size_t per = (size_t)g->pt * g->kvdim;
+    k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
+                                                                    page, per, 1, seed);
+    return cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+
+extern "C" int llmc_kv_row(struct llmc *g, int layer, int which_v, int page, int slot, float *out, int n)
+{
+    size_t off = (((size_t)layer * g->n_pages + page) * g->pt + slot) * g->kvdim;
+    uint16_t tmp[16384];
+    if (n > 16384 || cudaStreamSynchronize(g->s) != cudaSuccess ||
+        cudaMemcpy(tmp, (which_v ? g->v_pool : g->k_pool) + off, (size_t)n * 2, cudaMemcpyDeviceToHost) != cudaSuccess)
+        return -1;
+    for (int i = 0; i < n; i++)
+        out[i] = llm_bf16_bits_to_f32(tmp[i]);
+    return 0;
+}
+
+static int lin_to_host(const struct lin *l, int r0, int rows, float *dst)
+{
+    size_t n = (size_t)rows * l->cols;
+    uint16_t *tmp = (uint16_t *)malloc(n * 2);
+    if (!tmp || !l->w || cudaMemcpy(tmp, l->w + (size_t)r0 * l->cols, n * 2, cudaMemcpyDeviceToHost) != cudaSuccess) {
+        free(tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        dst[i] = llm_bf16_bits_to_f32(tmp[i]);
+    free(tmp);
+    return 0;
+}
+
+extern "C" int llmc_export_host(struct llmc *g, struct llm_host_weights *w)
+{
+    const struct omega_llm_config *c = &g->c;
+    int d = c->dim, kv = g->kvdim, h = c->hidden, rc = 0;
+    if (g->dt != OMEGA_LLM_BF16)
+        return -1;
+    struct lin e = {c->vocab, d, g->embed, NULL, NULL};
+    rc |= lin_to_host(&e, 0, c->vocab, w->embed);
+    rc |= lin_to_host(&g->out, 0, c->vocab, w->output);
+    rc |= cudaMemcpy(w->norm, g->norm, (size_t)d * 4, cudaMemcpyDeviceToHost) != cudaSuccess;
+    for (int l = 0; l < c->n_layers && rc == 0; l++) {
+        struct layer *L = &g->L[l];
+        rc |= lin_to_host(&L->qkv, 0, d, w->wq[l]);
+        rc |= lin_to_host(&L->qkv, d, kv, w->wk[l]);
+        rc |= lin_to_host(&L->qkv, d + kv, kv, w->wv[l]);
+        rc |= lin_to_host(&L->wo, 0, d, w->wo[l]);
+        rc |= lin_to_host(&L->w13, 0, h, w->gate[l]);
+        rc |= lin_to_host(&L->w13, h, h, w->up[l]);
+        rc |= lin_to_host(&L->w2, 0, d, w->down[l]);
+        rc |= cudaMemcpy(w->attn_norm[l], L->attn_norm, (size_t)d * 4, cudaMemcpyDeviceToHost) != cudaSuccess;
+        rc |= cudaMemcpy(w->ffn_norm[l], L->ffn_norm, (size_t)d * 4, cudaMemcpyDeviceToHost) != cudaSuccess;
+    }
+    return rc ? -1 : 0;
+}
+
+extern "C" void llmc_sync(struct llmc *g)
+{
+    cudaStreamSynchronize(g->s);
+}
+
+extern "C" uint64_t llmc_weight_bytes_on_device(const struct llmc *g)
+{
+    return g->weight_bytes;
+}
+
+extern "C" int llmc_set_cc(struct llmc *g, int on)
+{
+    g->cc = on;
+    return 0;
+}
+
+/* ---------------- device ceilings for the benchmark ---------------- */
+
+#define CKE(call)                                                                                       \
+    do {                                                                                                \
+        cudaError_t e_ = (call);                                                                        \
+        if (e_ != cudaSuccess)                                                                          \
+            OMEGA_FAIL(err, OMEGA_EUNAVAIL, "%s: %s", #call, cudaGetErrorString(e_));                   \
+    } while (0)
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+extern "C" int omega_llm_cuda_copy_bw(int gpu, double *gbps, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    size_t n = 2ull << 30;   /* 2 GiB each way: far beyond the 50 MB L2 */
+    void *a = NULL, *b = NULL;
+    CKE(cudaMalloc(&a, n));
+    if (cudaMalloc(&b, n) != cudaSuccess) {
+        cudaFree(a);
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cannot allocate copy buffers");
+    }
+    cudaMemset(a, 1, n);
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    double t[20];
+    for (int i = 0; i < 23; i++) {
+        cudaEventRecord(e0);
+        cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice);
+        cudaEventRecord(e1);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        if (i >= 3)
+            t[i - 3] = ms;
+    }
+    qsort(t, 20, sizeof t[0], cmp_d);
+    *gbps = 2.0 * (double)n / (t[10] * 1e-3) / 1e9;
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    cudaFree(a);
+    cudaFree(b);
+    return 0;
+}
+
+extern "C" int omega_llm_cuda_gemm_tflops(int gpu, int m, int n, int k, double *tflops, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    bf16 *a = NULL, *b = NULL, *c = NULL;
+    void *ws = NULL;
+    CKE(cudaMalloc((void **)&a, (size_t)m * k * 2));
+    CKE(cudaMalloc((void **)&b, (size_t)k * n * 2));
+    CKE(cudaMalloc((void **)&c, (size_t)m * n * 2));
+    CKE(cudaMalloc(&ws, 32u << 20));
+    k_gen_bf16<<<grid_for((uint64_t)m * k), 256>>>(a, (uint64_t)m * k, 1, 1, 3, k);
+    k_gen_bf16<<<grid_for((uint64_t)k * n), 256>>>(b, (uint64_t)k * n, 2, 1, 3, k);
+    cublasHandle_t h;
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS)
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cublasCreate failed");
+    cublasSetWorkspace(h, ws, 32u << 20);
+    float one = 1, zero = 0;
+    cudaEvent_t e0, e1;
+    cudaEventCreate(&e0);
+    cudaEventCreate(&e1);
+    double t[20];
+    int bad = 0;
+    for (int i = 0; i < 25; i++) {
+        cudaEventRecord(e0);
+        bad |= cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, a, CUDA_R_16BF, k, b, CUDA_R_16BF, k, &zero, c,
+                            CUDA_R_16BF, m, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+        cudaEventRecord(e1);
+        cudaEventSynchronize(e1);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, e0, e1);
+        if (i >= 5)
+            t[i - 5] = ms;
+    }
+    qsort(t, 20, sizeof t[0], cmp_d);
+    *tflops = 2.0 * m * n * (double)k / (t[10] * 1e-3) / 1e12;
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    cublasDestroy(h);
+    cudaFree(a);
+    cudaFree(b);
+    cudaFree(c);
+    cudaFree(ws);
+    if (bad)
+        OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cublasGemmEx failed");
+    return 0;
+}
+
+extern "C" int omega_llm_cuda_meminfo(int gpu, uint64_t *free_b, uint64_t *total_b, char *name, size_t namelen,
+                                      int *driver, struct omega_error *err)
+{
+    CKE(cudaSetDevice(gpu));
+    size_t f = 0, t = 0;
+    CKE(cudaMemGetInfo(&f, &t));
+    *free_b = f;
+    *total_b = t;
+    cudaDeviceProp p;
+    CKE(cudaGetDeviceProperties(&p, gpu));
+    snprintf(name, namelen, "%s", p.name);
+    *driver = 0;
+    cudaDriverGetVersion(driver);
+    return 0;
+}
