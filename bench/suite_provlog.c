@@ -399,9 +399,9 @@ int omega_bench_provlog(struct omega_bench *b, int argc, char **argv)
                 goto out;
         }
         double srt[8];
-        memcpy(tmp, samples, (size_t)sreps * sizeof *tmp);
+        memcpy(srt, samples, (size_t)sreps * sizeof *srt);
         struct omega_stats st;
-        omega_stats_compute(tmp, (size_t)sreps, &st);
+        omega_stats_compute(srt, (size_t)sreps, &st);
         (void)!omega_buf_printf(&rt, "\"sync, %d thread%s\" %.0f\n", sync_threads[k], sync_threads[k] > 1 ? "s" : "",
                                 st.p50);
         p = json_pack("{s:s, s:i, s:b}", "mode", "sync", "threads", sync_threads[k], "fsync", 1);
