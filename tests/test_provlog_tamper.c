@@ -258,7 +258,12 @@ static int truncation(size_t stride)
     CHECK(omega_provlog_view_checkpoint(f.clean, f.clean->nckpts - 1, &note, &nl, &size) == 0);
     size_t hdr = f.clean->segs[0].h.len;
     int by_held = 0;
-    for (size_t cut = 0; cut < f.bytes.len; cut += (cut + 600 < f.bytes.len ? stride : 1)) {
+    for (size_t cut = 0; cut < f.bytes.len; cut++) {
+        int at_ckpt_end = 0;
+        for (size_t k = 0; k < f.clean->nckpts; k++)
+            at_ckpt_end |= cut == f.clean->ckpts[k].off + f.clean->ckpts[k].len + 4;
+        if (!at_ckpt_end && cut % stride != 0 && cut + 600 < f.bytes.len)
+            continue;
         struct omega_provlog_report r;
         const uint8_t *p = f.bytes.data;
         size_t n = cut;
