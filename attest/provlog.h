@@ -108,6 +108,12 @@ struct omega_provlog_report {
  * log) are reported but do not make the log count as tampered. */
 void omega_provlog_report_get(const struct omega_provlog_view *v, int allow_unsigned_tail,
                               struct omega_provlog_report *r);
+/* Check a checkpoint note the caller already holds (from an earlier verify, a witness, attestation
+ * evidence) against the log: signed by pub under the log's origin, and the log's first `size`
+ * leaves have its root. Catches a log cut back to an earlier checkpoint, which nothing inside the
+ * log can show. 0 consistent, OMEGA_EVERIFY not, OMEGA_EFORMAT unreadable note; why gets a line. */
+int omega_provlog_view_check_held(struct omega_provlog_view *v, const uint8_t *note, size_t len, EVP_PKEY *pub,
+                                  char *why, size_t wl) OMEGA_MUST_CHECK;
 /* Leaves readable (up to the first unreadable frame). */
 uint64_t omega_provlog_view_leaves(const struct omega_provlog_view *v);
 /* Leaf i as JSON (new reference): decision records resolved to names, or symbols/epochs with "kind". */

@@ -289,7 +289,7 @@ size_t pl_enc_string_sym(uint8_t *out, int type, uint64_t num, const char *s, si
     n += len;
     n += cbor_encode_uint(3, out + n, 9);
     n += cbor_encode_bytestring_start(32, out + n, 9);
-    SHA256((const uint8_t *)s, len, out + n);
+    pl_sha256((const uint8_t *)s, len, out + n);
     return n + 32;
 }
 
