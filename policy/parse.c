@@ -1104,6 +1104,7 @@ static int parse_policy(struct lx *l, struct omega_policy_set *ps, uint32_t idx)
             return perr(l, l->tline, l->tcol, "a condition must not be empty");
         if (!(conds[n] = parse_expr(l, 0)))
             return OMEGA_EFORMAT;
+        pfold(l->pool, conds[n]);
         n++;
         OMEGA_TRY(expect(l, T_RBRACE, "`}`"));
     }
