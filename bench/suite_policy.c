@@ -14,6 +14,10 @@
 #include "core/util.h"
 #include "policy/policy.h"
 
+#ifndef OMEGA_SRCDIR
+#define OMEGA_SRCDIR "."   /* builds without the source path (the fuzz build) look from the current folder */
+#endif
+
 #define N_ORGS 10
 #define N_TEAMS 40
 #define N_AGENTS 800

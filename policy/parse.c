@@ -647,7 +647,8 @@ static struct pexpr *parse_unary(struct lx *l, int depth)
     if (!e)
         return NULL;
     /* A minus directly before an integer literal is part of the literal (so INT64_MIN is writable). */
-    if (n && ops[n - 1] == T_MINUS && e->op == PE_LIT && e->lit.t == PV_LONG) {
+    if (n && ops[n - 1] == T_MINUS && e->op == PE_LIT && e->lit.t == PV_LONG &&
+        (e->nargs == 1 || e->lit.u.i != INT64_MIN)) {   /* -(INT64_MIN) stays a negation: it overflows at run time */
         if (e->nargs == 1)
             e->nargs = 0;   /* INT64_MIN, already */
         else
