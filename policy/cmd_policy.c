@@ -329,8 +329,19 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
         a.method = "send";
         a.target = to;
         a.args = msg;
+    } else if (strcmp(kind, "read") == 0 || strcmp(kind, "egress") == 0 || strcmp(kind, "infer") == 0) {
+        /* The runtime's own actions, beside MCP: a data read, network egress, an inference request. */
+        const char *field = kind[0] == 'r' ? "data" : kind[0] == 'e' ? "host" : "model";
+        a.kind = kind[0] == 'r' ? OMEGA_ACT_READ : kind[0] == 'e' ? OMEGA_ACT_EGRESS : OMEGA_ACT_INFER;
+        a.method = kind;
+        a.target = json_string_value(json_object_get(ev, field));
+        a.args = msg;
+        if (!a.target) {
+            snprintf(why, whylen, "a %s event needs \"%s\"", kind, field);
+            return -1;
+        }
     } else {
-        snprintf(why, whylen, "unknown kind \"%s\" (call, result or send)", kind);
+        snprintf(why, whylen, "unknown kind \"%s\" (call, result, send, read, egress or infer)", kind);
         return -1;
     }
     uint64_t *cnt = count_get(st, a.method, a.target);

@@ -23,11 +23,17 @@ static int bucket_add(struct omega_policy_set *ps, const struct puid *e, uint32_
     }
 }
 
+static int indexed(const struct ppolicy *p)
+{
+    const struct pscope_c *r = &p->resource;
+    return (r->kind == PS_EQ || r->kind == PS_IN || r->kind == PS_IS_IN) && r->e && !r->slot;
+}
+
 int pindex_build(struct omega_policy_set *ps)
 {
     uint32_t nres = 0;
     for (uint32_t i = 0; i < ps->npol; i++)
-        nres += ps->pol[i]->resource.kind == PS_EQ;
+        nres += indexed(ps->pol[i]);
     ps->general = ppool_alloc(&ps->pool, (ps->npol ? ps->npol : 1) * sizeof *ps->general);
     if (!ps->general)
         return OMEGA_ENOMEM;
@@ -48,7 +54,7 @@ int pindex_build(struct omega_policy_set *ps)
         memset(ps->buckets, 0, nb * sizeof *ps->buckets);
         for (uint32_t i = 0; i < ps->npol; i++) {
             const struct ppolicy *p = ps->pol[i];
-            if (p->resource.kind == PS_EQ)
+            if (indexed(p))
                 bucket_add(ps, p->resource.e, i, counts, 0);
         }
         for (uint32_t i = 0; i < nb; i++)
@@ -60,7 +66,7 @@ int pindex_build(struct omega_policy_set *ps)
     }
     for (uint32_t i = 0; i < ps->npol; i++) {
         const struct ppolicy *p = ps->pol[i];
-        if (p->resource.kind == PS_EQ)
+        if (indexed(p))
             bucket_add(ps, p->resource.e, i, NULL, 1);
         else
             ps->general[ps->ngeneral++] = i;
@@ -428,8 +434,9 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
     memset(lab, 0, 4 * sizeof *lab);
     uint32_t nctx = 0, nlab = 0;
     if (a->args) {
+        /* Left as JSON: a policy that reads context.args.amount converts that one field. */
         ctx[nctx].k = k_args;
-        if (pjson_value(NULL, a->args, 1, &ctx[nctx].v, NULL, 0))
+        if (pjson_lazy(a->args, &ctx[nctx].v))
             return OMEGA_EINVAL;
         nctx++;
     }
@@ -465,12 +472,12 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
     rq.context.n = nctx;
     rq.context.u.rec = ctx;
 
-    uint32_t reasons_local[64], errs_local[1];
+    uint32_t reasons_local[64], errs_local[1];   /* errors are only counted here */
     struct presult pr = {.reasons = r ? r->reasons : reasons_local, .reasons_cap = r ? (ps->npol ? ps->npol : 1) : 64,
                          .errs = r ? r->errors : errs_local, .errmsg = r ? r->errmsg : NULL,
                          .errs_cap = r ? (ps->npol ? ps->npol : 1) : 1};
     pol_authorize(ps, eng->es, &rq, &pr);
-    uint32_t nerr_total = pr.nerrs;
+    uint32_t nerr_total = pr.nerrs_total;
     enum omega_verdict v;
     const char *redact[OMEGA_DECISION_MAX_REDACT];
     uint32_t nredact;

@@ -125,7 +125,7 @@ static void check_expr(struct vctx *v, const struct pexpr *e, const struct known
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)e->name.n, e->name.p);
         if (attrs && !json_object_get(attrs, name))
-            problem(v, e->line, e->col, "attribute `%s` is not declared for %s", name,
+            problem(v, e->a->line, e->a->col, "attribute `%s` is not declared for %s", name,
                     e->a->var == PVAR_PRINCIPAL ? "the principal" : e->a->var == PVAR_RESOURCE ? "the resource" : "the context");
     }
     check_expr(v, e->a, k);
