@@ -234,7 +234,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         int reps = omega_bench_quick(b) ? 2 : 5;
         for (int r = -1; r < reps && rc == 0 && prompt && logits; r++) {
             for (int i = 0; i < n; i++)
-                prompt[i] = (int32_t)((i * 7919 + r) % c.vocab);
+                prompt[i] = (int32_t)((i * 7919 + r + 1) % c.vocab);
             if ((rc = omega_llm_agent_open(m, "prefill", n, &agent, &err)) < 0)
                 break;
             double t1 = now_ms();
@@ -282,7 +282,7 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     struct omega_error err = {0};
     struct omega_llm_config c;
     OMEGA_TRY(omega_llm_preset(model, &c, &err));
-    const int ctx = 4096, ctx_fill = ctx - 8;
+    const int ctx = 4096, ctx_fill = ctx - 32;
     uint64_t kvt = omega_llm_kv_bytes_per_token(&c, OMEGA_LLM_CUDA), fr, tot;
     char name[128];
     int drv;

@@ -356,25 +356,38 @@ static int cuda_vs_cpu(const char *model, enum omega_llm_dtype dt, int cc)
     CHECK(omega_llm_prefill(r, b, p, 24, lr, &err) == 0);
     double e = rel_err(lg, lr, c->vocab), worst = e;
     CHECK_MSG(e <= 1e-2, "%s prefill logits rel err %g", model, e);
-    int32_t tg = 0, tr = 0;
+    int32_t tg = 0, tr = 0;   /* tg: first token on CUDA; afterwards both follow tr */
     for (int i = 1; i < c->vocab; i++) {
         if (lg[i] > lg[tg]) tg = i;
         if (lr[i] > lr[tr]) tr = i;
     }
     CHECK_EQ_INT(tg, tr);
+    int ties = 0;
     for (int step = 0; step < 64; step++) {
         int32_t ng, nr;
-        CHECK_MSG(omega_llm_decode(g, &a, &tg, 1, lg, &ng, &err) == 0, "%s", err.msg);
+        /* Both engines are fed the reference's token, so every step compares the same context. */
+        CHECK_MSG(omega_llm_decode(g, &a, &tr, 1, lg, &ng, &err) == 0, "%s", err.msg);
         CHECK(omega_llm_decode(r, &b, &tr, 1, lr, &nr, &err) == 0);
         e = rel_err(lg, lr, c->vocab);
         worst = e > worst ? e : worst;
         CHECK_MSG(e <= 1e-2, "%s step %d logits rel err %g", model, step, e);
-        CHECK_MSG(ng == nr, "%s step %d: greedy token %d on CUDA, %d on the CPU", model, step, ng, nr);
-        tg = ng;
+        if (ng != nr) {
+            /* A flip is a bug unless the reference's top two are closer than the two engines differ
+             * (bf16 rounding order): then it is a near-tie, and at most one is tolerated. */
+            double maxdiff = 0;
+            for (int i = 0; i < c->vocab; i++)
+                maxdiff = fmax(maxdiff, fabs((double)lg[i] - lr[i]));
+            double margin = (double)lr[nr] - lr[ng];
+            CHECK_MSG(margin <= 2 * maxdiff && ++ties <= 1,
+                      "%s step %d: greedy token %d on CUDA, %d on the CPU (margin %g, max logit diff %g)", model,
+                      step, ng, nr, margin, maxdiff);
+            printf("  %s step %d: near-tie (margin %.2e < 2 x logit diff %.2e): %d vs %d\n", model, step, margin,
+                   maxdiff, ng, nr);
+        }
         tr = nr;
     }
-    printf("  %s %s cc=%d: 64 greedy steps identical, worst logits rel err %.2e\n", model, omega_llm_dtype_name(dt),
-           cc, worst);
+    printf("  %s %s cc=%d: 64 greedy steps, %d near-ties, worst logits rel err %.2e\n", model, omega_llm_dtype_name(dt),
+           cc, ties, worst);
     free(lg);
     free(lr);
     omega_llm_close(g);

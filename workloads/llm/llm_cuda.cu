@@ -20,7 +20,8 @@ extern "C" {
 typedef __nv_bfloat16 bf16;
 
 #define MAX_GRAPHS 8192
-#define W8_MAX_TOK 64
+#define W8_MAX_TOK 2
+#define GEMV_MAX_TOK 8
 #define ATT_THREADS 256
 
 struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
@@ -366,7 +367,26 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
         sum += red[i];
     int chunks = hd / 8, groups = blockDim.x / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int p = gidx; p < n; p += groups) {
+    int p = gidx;
+    for (; p + 3 * groups < n; p += 4 * groups) {   /* four V rows in flight per thread */
+        uint4 u[4];
+        float a[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            int pp = p + r * groups;
+            const bf16 *vr = vp + ((lbase + ptab[pp / page_tokens]) * page_tokens + pp % page_tokens) * kvdim + kvh * hd;
+            u[r] = *(const uint4 *)(vr + c * 8);
+            a[r] = sc[pp];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const bf16 *e = (const bf16 *)&u[r];
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+                acc[j] += a[r] * __bfloat162float(e[j]);
+        }
+    }
+    for (; p < n; p += groups) {
         const bf16 *vr = vp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         uint4 u = *(const uint4 *)(vr + c * 8);
         const bf16 *e = (const bf16 *)&u;
@@ -443,14 +463,17 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     for (int t = 0; t < NT; t++)
         acc[t] = 0;
     const int8_t *wr = wq + (size_t)row * cols;
-#pragma unroll 2
+#pragma unroll 4
     for (int c = lane * 16; c < cols; c += 512) {
         int4 wv = __ldg((const int4 *)(wr + c));
-        const int8_t *wb = (const int8_t *)&wv;
+        /* int8 -> float without I2F (quarter rate): bias each byte to unsigned, splice it under the
+         * exponent of 2^23 with one byte permute, subtract 2^23 + 128. */
+        uint32_t wws[4] = {(uint32_t)wv.x ^ 0x80808080u, (uint32_t)wv.y ^ 0x80808080u, (uint32_t)wv.z ^ 0x80808080u,
+                           (uint32_t)wv.w ^ 0x80808080u};
         float wf[16];
 #pragma unroll
         for (int j = 0; j < 16; j++)
-            wf[j] = (float)wb[j];
+            wf[j] = __int_as_float(__byte_perm(wws[j / 4], 0x4B000000u, 0x7440u | (j & 3))) - 8388736.0f;
 #pragma unroll
         for (int t = 0; t < NT; t++) {
             if (t < T) {
@@ -483,6 +506,60 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     }
 }
 
+
+/* bf16 weights × bf16 activations for up to NT tokens (decode): one warp per output row, 16-byte
+ * loads, four in flight per lane; cuBLAS's kernels leave bandwidth unused at these shapes. */
+template <int NT>
+__global__ void __launch_bounds__(256) k_gemv_bf16(const bf16 *w, int rows, int cols, const bf16 *x, int T, void *y,
+                                                   int mode)
+{
+    int row = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows)
+        return;
+    float acc[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++)
+        acc[t] = 0;
+    const bf16 *wr = w + (size_t)row * cols;
+#pragma unroll 4
+    for (int c = lane * 8; c < cols; c += 256) {
+        uint4 wv = __ldg((const uint4 *)(wr + c));
+        const uint32_t wu[4] = {wv.x, wv.y, wv.z, wv.w};
+        float wf[8];
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            wf[2 * j] = __uint_as_float(wu[j] << 16);
+            wf[2 * j + 1] = __uint_as_float(wu[j] & 0xffff0000u);
+        }
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < T) {
+                uint4 xv = *(const uint4 *)(x + (size_t)t * cols + c);
+                const uint32_t xu[4] = {xv.x, xv.y, xv.z, xv.w};
+                float s = 0;
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    s += wf[2 * j] * __uint_as_float(xu[j] << 16) + wf[2 * j + 1] * __uint_as_float(xu[j] & 0xffff0000u);
+                acc[t] += s;
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        if (t < T) {
+            float v = acc[t];
+            for (int o = 16; o; o >>= 1)
+                v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane == 0) {
+                size_t i = (size_t)t * rows + row;
+                if (mode == OUT_BF16) ((bf16 *)y)[i] = __float2bfloat16(v);
+                else if (mode == OUT_F32) ((float *)y)[i] = v;
+                else ((float *)y)[i] += v;
+            }
+        }
+    }
+}
+
 __global__ void k_dequant(const int8_t *q, const float *scale, int cols, uint64_t n, bf16 *out)
 {
     for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
@@ -493,15 +570,21 @@ __global__ void k_dequant(const int8_t *q, const float *scale, int cols, uint64_
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
 {
     const bf16 *w = l->w;
+    unsigned blocks = (unsigned)((l->rows + 7) / 8);
+    if (l->q && T <= W8_MAX_TOK) {
+        if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        else k_w8<W8_MAX_TOK><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
+    if (l->w && T <= GEMV_MAX_TOK) {
+        if (T == 1) k_gemv_bf16<1><<<blocks, 256, 0, g->s>>>(l->w, l->rows, l->cols, x, T, y, mode);
+        else if (T <= 4) k_gemv_bf16<4><<<blocks, 256, 0, g->s>>>(l->w, l->rows, l->cols, x, T, y, mode);
+        else k_gemv_bf16<8><<<blocks, 256, 0, g->s>>>(l->w, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
     if (l->q) {
-        if (T <= W8_MAX_TOK) {
-            unsigned blocks = (unsigned)((l->rows + 7) / 8);
-            if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 4) k_w8<4><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 16) k_w8<16><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else k_w8<64><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            return cudaGetLastError() == cudaSuccess ? 0 : -1;
-        }
+        /* Larger batches: dequantize the layer to bf16 scratch and use the tensor cores (5 bytes
+         * moved per weight instead of 1; a fused W8A16 GEMM would not pay this). */
         uint64_t n = (uint64_t)l->rows * l->cols;
         k_dequant<<<grid_for(n), 256, 0, g->s>>>(l->q, l->scale, l->cols, n, g->dq);
         w = g->dq;
