@@ -405,7 +405,9 @@ OMEGA_TEST(llm_cuda_batched_equals_single)
     const char *why = gpu_unavailable();
     if (why)
         return omega_test_skip("needs: cuda (%s)", why);
-    return batched_vs_single(OMEGA_LLM_CUDA, OMEGA_LLM_BF16, "small", 2e-3);
+    /* Not bitwise: the batched step runs other kernels (cuBLAS vs the one-token GEMV), so the bound is
+     * the one the CUDA engine meets against the reference. */
+    return batched_vs_single(OMEGA_LLM_CUDA, OMEGA_LLM_BF16, "small", 1e-2);
 }
 
 OMEGA_TEST(llm_cuda_kv_isolation)
