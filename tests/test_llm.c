@@ -113,13 +113,26 @@ static int batched_vs_single(enum omega_llm_device dev, enum omega_llm_dtype dt,
             CHECK(omega_llm_decode(m, &solo[i], &p[j], 1, NULL, &next1, &err) == 0);
         tok[i] = (int32_t)(i * 11 + 1);
     }
+    int ties = 0;
     for (int step = 0; step < 4; step++) {
         CHECK(omega_llm_decode(m, ag, tok, NA, lb, next, &err) == 0);
         for (int i = 0; i < NA; i++) {
             CHECK(omega_llm_decode(m, &solo[i], &tok[i], 1, l1, &next1, &err) == 0);
             double e = rel_err(lb + (size_t)i * c->vocab, l1, c->vocab);
             CHECK_MSG(e <= tol, "step %d agent %d: batched vs single rel err %g", step, i, e);
-            CHECK_EQ_INT(next[i], next1);
+            if (next[i] != next1) {
+                /* Only where kernels differ (tol > 0), and only a near-tie: the solo step's top two
+                 * closer than the two steps' logits differ. */
+                const float *bi = lb + (size_t)i * c->vocab;
+                double maxdiff = 0;
+                for (int v = 0; v < c->vocab; v++)
+                    maxdiff = fmax(maxdiff, fabs((double)bi[v] - l1[v]));
+                double margin = (double)l1[next1] - l1[next[i]];
+                CHECK_MSG(tol > 0 && margin <= 2 * maxdiff && ++ties <= 1,
+                          "step %d agent %d: batched token %d, single %d (margin %g, logit diff %g)", step, i, next[i],
+                          next1, margin, maxdiff);
+                printf("  step %d agent %d: near-tie (margin %.2e, logit diff %.2e)\n", step, i, margin, maxdiff);
+            }
             tok[i] = next[i];
         }
     }
