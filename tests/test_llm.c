@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backends/cuda/gcm.h"
+#include "core/backend.h"
 #include "workloads/llm/llm.h"
 #include "tests/test.h"
 
@@ -429,4 +430,52 @@ OMEGA_TEST(llm_cuda_kv_isolation)
     if (why)
         return omega_test_skip("needs: cuda (%s)", why);
     return isolation(OMEGA_LLM_CUDA, OMEGA_LLM_BF16);
+}
+
+static void flip_bit(uint8_t *bytes, size_t n, void *arg)
+{
+    (void)arg;
+    if (n)
+        bytes[n / 2] ^= 1;
+}
+
+/* The cuda GPU backend: partitions in device memory, sealed copies opened on the GPU, tampering caught. */
+OMEGA_TEST(llm_cuda_backend_sealed_copies)
+{
+    const char *why = gpu_unavailable();
+    if (why)
+        return omega_test_skip("needs: cuda (%s)", why);
+    struct omega_config cfg = {.backend = "cuda", .cc = 1};
+    struct omega_platform *p;
+    struct omega_error err = {0};
+    CHECK_MSG(omega_platform_open(&p, &cfg, &err) == 0, "%s", err.msg);
+    struct omega_gpu_info info;
+    omega_gpu_info(p, &info);
+    CHECK(info.cc_on == 1 && info.capacity > 0);
+    struct omega_gpu_part *a;
+    CHECK(omega_gpu_part_open(p, "alice", 64u << 20, &a, &err) == 0);
+    omega_devptr ptr;
+    CHECK(omega_gpu_alloc(a, 3u << 20, &ptr, &err) == 0);
+    size_t n = (3u << 20) - 5;
+    uint8_t *in = malloc(n), *out = malloc(n);
+    CHECK(in && out);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (uint8_t)(i * 131 + 7);
+    CHECK_MSG(omega_gpu_copy_in(a, ptr, in, n, &err) == 0, "%s", err.msg);
+    CHECK_MSG(omega_gpu_copy_out(a, out, ptr, n, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(in, out, n) == 0);
+    omega_platform_set_bounce_hook(p, flip_bit, NULL);
+    CHECK(omega_gpu_copy_in(a, ptr, in, n, &err) == OMEGA_EVERIFY);
+    CHECK(omega_gpu_copy_out(a, out, ptr, n, &err) == OMEGA_EVERIFY);
+    omega_platform_set_bounce_hook(p, NULL, NULL);
+    /* a fresh allocation starts zeroed whoever held the memory before */
+    CHECK(omega_gpu_free(a, ptr, &err) == 0);
+    CHECK(omega_gpu_alloc(a, 3u << 20, &ptr, &err) == 0);
+    CHECK(omega_gpu_copy_out(a, out, ptr, 4096, &err) == 0);
+    for (int i = 0; i < 4096; i++)
+        CHECK(out[i] == 0);
+    free(in);
+    free(out);
+    omega_platform_close(p);
+    return 0;
 }
