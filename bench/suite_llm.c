@@ -234,7 +234,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         int reps = omega_bench_quick(b) ? 2 : 5;
         for (int r = -1; r < reps && rc == 0 && prompt && logits; r++) {
             for (int i = 0; i < n; i++)
-                prompt[i] = (int32_t)((i * 7919 + r) % c.vocab);
+                prompt[i] = (int32_t)((i * 7919 + r + 1) % c.vocab);
             if ((rc = omega_llm_agent_open(m, "prefill", n, &agent, &err)) < 0)
                 break;
             double t1 = now_ms();
@@ -282,7 +282,7 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     struct omega_error err = {0};
     struct omega_llm_config c;
     OMEGA_TRY(omega_llm_preset(model, &c, &err));
-    const int ctx = 4096, ctx_fill = ctx - 8;
+    const int ctx = 4096, ctx_fill = ctx - 32;
     uint64_t kvt = omega_llm_kv_bytes_per_token(&c, OMEGA_LLM_CUDA), fr, tot;
     char name[128];
     int drv;
@@ -316,11 +316,14 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     /* (b) a weight copy per agent (the per-agent CVM baseline): engines until one no longer fits */
     struct omega_llm *per[256];
     int k = 0;
+    int32_t tok = 1, next;
     while (k < 256) {
         if (open_model(&per[k], model, OMEGA_LLM_BF16, OMEGA_LLM_CUDA, 1, (uint64_t)(ctx + 16) * kvt, o->gpu, &err) < 0)
             break;
+        /* it counts only if it decodes too (its step buffers and graph must fit as well) */
         if (omega_llm_agent_open(per[k], "agent", ctx, &agents[k], &err) < 0 ||
-            omega_llm_agent_fake_context(per[k], agents[k], ctx_fill, &err) < 0) {
+            omega_llm_agent_fake_context(per[k], agents[k], ctx_fill, &err) < 0 ||
+            omega_llm_decode(per[k], &agents[k], &tok, 1, NULL, &next, &err) < 0) {
             omega_llm_close(per[k]);
             break;
         }
@@ -330,16 +333,18 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     if (k > 0) {
         /* every agent decodes one token per round, each through its own weight copy */
         double rounds[16];
-        int32_t tok = 1, next;
-        for (int r = -1; r < steps && r < 16; r++) {
+        int ok = 1;
+        for (int r = -1; r < steps && ok; r++) {
             double t0 = now_ms();
-            for (int i = 0; i < k; i++)
-                if (omega_llm_decode(per[i], &agents[i], &tok, 1, NULL, &next, &err) < 0)
-                    r = steps;
-            if (r >= 0 && r < steps)
+            for (int i = 0; i < k && ok; i++)
+                ok = omega_llm_decode(per[i], &agents[i], &tok, 1, NULL, &next, &err) == 0;
+            if (r >= 0)
                 rounds[r] = now_ms() - t0;
         }
-        lat_per = median(rounds, steps);
+        if (ok)
+            lat_per = median(rounds, steps);
+        else
+            fprintf(stderr, "omega bench llm: density (per agent): %s\n", err.msg);
     }
     for (int i = 0; i < k; i++)
         omega_llm_close(per[i]);

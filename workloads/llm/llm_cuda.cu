@@ -20,7 +20,8 @@ extern "C" {
 typedef __nv_bfloat16 bf16;
 
 #define MAX_GRAPHS 8192
-#define W8_MAX_TOK 64
+#define W8_MAX_TOK 8
+#define GEMV_MAX_TOK 1
 #define ATT_THREADS 256
 
 struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
@@ -48,6 +49,9 @@ struct llmc {
     /* activations */
     float *x, *xo, *logits;
     bf16 *xb, *qkv, *att, *gu, *h, *dq;   /* dq: int8 weights dequantized for prefill-sized batches */
+    float *scores;        /* prefill attention: heads × T × T scores (engines that prefill long prompts) */
+    bf16 *probs;
+    int prefill_max;
     /* step inputs on the device, one block: tokens, pos, seq, rows, page table */
     int32_t *d_in, *d_tok, *d_pos, *d_seq, *d_rows, *d_pt, *d_argmax;
     int32_t *h_in, *h_argmax;   /* pinned */
@@ -366,7 +370,26 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
         sum += red[i];
     int chunks = hd / 8, groups = blockDim.x / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int p = gidx; p < n; p += groups) {
+    int p = gidx;
+    for (; p + 3 * groups < n; p += 4 * groups) {   /* four V rows in flight per thread */
+        uint4 u[4];
+        float a[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            int pp = p + r * groups;
+            const bf16 *vr = vp + ((lbase + ptab[pp / page_tokens]) * page_tokens + pp % page_tokens) * kvdim + kvh * hd;
+            u[r] = *(const uint4 *)(vr + c * 8);
+            a[r] = sc[pp];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const bf16 *e = (const bf16 *)&u[r];
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+                acc[j] += a[r] * __bfloat162float(e[j]);
+        }
+    }
+    for (; p < n; p += groups) {
         const bf16 *vr = vp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         uint4 u = *(const uint4 *)(vr + c * 8);
         const bf16 *e = (const bf16 *)&u;
@@ -443,14 +466,17 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     for (int t = 0; t < NT; t++)
         acc[t] = 0;
     const int8_t *wr = wq + (size_t)row * cols;
-#pragma unroll 2
+#pragma unroll 4
     for (int c = lane * 16; c < cols; c += 512) {
         int4 wv = __ldg((const int4 *)(wr + c));
-        const int8_t *wb = (const int8_t *)&wv;
+        /* int8 -> float without I2F (quarter rate): bias each byte to unsigned, splice it under the
+         * exponent of 2^23 with one byte permute, subtract 2^23 + 128. */
+        uint32_t wws[4] = {(uint32_t)wv.x ^ 0x80808080u, (uint32_t)wv.y ^ 0x80808080u, (uint32_t)wv.z ^ 0x80808080u,
+                           (uint32_t)wv.w ^ 0x80808080u};
         float wf[16];
 #pragma unroll
         for (int j = 0; j < 16; j++)
-            wf[j] = (float)wb[j];
+            wf[j] = __int_as_float(__byte_perm(wws[j / 4], 0x4B000000u, 0x7440u | (j & 3))) - 8388736.0f;
 #pragma unroll
         for (int t = 0; t < NT; t++) {
             if (t < T) {
@@ -483,27 +509,95 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     }
 }
 
-__global__ void k_dequant(const int8_t *q, const float *scale, int cols, uint64_t n, bf16 *out)
+
+/* bf16 weights × bf16 activations for up to NT tokens (decode): one warp per output row, 16-byte
+ * loads, four in flight per lane; cuBLAS's kernels leave bandwidth unused at these shapes. */
+template <int NT>
+__global__ void __launch_bounds__(256) k_gemv_bf16(const bf16 *w, int rows, int cols, const bf16 *x, int T, void *y,
+                                                   int mode)
 {
-    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
-        out[i] = __float2bfloat16((float)q[i] * scale[i / cols]);
+    int row = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows)
+        return;
+    float acc[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++)
+        acc[t] = 0;
+    const bf16 *wr = w + (size_t)row * cols;
+#pragma unroll 4
+    for (int c = lane * 8; c < cols; c += 256) {
+        uint4 wv = __ldg((const uint4 *)(wr + c));
+        const uint32_t wu[4] = {wv.x, wv.y, wv.z, wv.w};
+        float wf[8];
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            wf[2 * j] = __uint_as_float(wu[j] << 16);
+            wf[2 * j + 1] = __uint_as_float(wu[j] & 0xffff0000u);
+        }
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < T) {
+                uint4 xv = *(const uint4 *)(x + (size_t)t * cols + c);
+                const uint32_t xu[4] = {xv.x, xv.y, xv.z, xv.w};
+                float s = 0;
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    s += wf[2 * j] * __uint_as_float(xu[j] << 16) + wf[2 * j + 1] * __uint_as_float(xu[j] & 0xffff0000u);
+                acc[t] += s;
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        if (t < T) {
+            float v = acc[t];
+            for (int o = 16; o; o >>= 1)
+                v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane == 0) {
+                size_t i = (size_t)t * rows + row;
+                if (mode == OUT_BF16) ((bf16 *)y)[i] = __float2bfloat16(v);
+                else if (mode == OUT_F32) ((float *)y)[i] = v;
+                else ((float *)y)[i] += v;
+            }
+        }
+    }
+}
+
+__global__ void k_dequant(const int8_t *q, const float *scale, int cols, bf16 *out)
+{
+    int row = blockIdx.y;
+    float sc = scale[row];
+    for (int c = (blockIdx.x * blockDim.x + threadIdx.x) * 16; c < cols; c += gridDim.x * blockDim.x * 16) {
+        int4 wv = *(const int4 *)(q + (size_t)row * cols + c);
+        const int8_t *wb = (const int8_t *)&wv;
+        __align__(16) bf16 o[16];
+#pragma unroll
+        for (int j = 0; j < 16; j++)
+            o[j] = __float2bfloat16((float)wb[j] * sc);
+        *(uint4 *)(out + (size_t)row * cols + c) = *(const uint4 *)o;
+        *(uint4 *)(out + (size_t)row * cols + c + 8) = *(const uint4 *)(o + 8);
+    }
 }
 
 /* y[T, rows] (=|+=) x[T, cols] · W^T */
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
 {
     const bf16 *w = l->w;
+    unsigned blocks = (unsigned)((l->rows + 7) / 8);
+    if (l->q && T <= W8_MAX_TOK) {
+        if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        else k_w8<W8_MAX_TOK><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
+    if (l->w && T <= GEMV_MAX_TOK) {
+        k_gemv_bf16<GEMV_MAX_TOK><<<blocks, 256, 0, g->s>>>(l->w, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
     if (l->q) {
-        if (T <= W8_MAX_TOK) {
-            unsigned blocks = (unsigned)((l->rows + 7) / 8);
-            if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 4) k_w8<4><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 16) k_w8<16><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else k_w8<64><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            return cudaGetLastError() == cudaSuccess ? 0 : -1;
-        }
-        uint64_t n = (uint64_t)l->rows * l->cols;
-        k_dequant<<<grid_for(n), 256, 0, g->s>>>(l->q, l->scale, l->cols, n, g->dq);
+        /* Larger batches: dequantize the layer to bf16 scratch and use the tensor cores (5 bytes
+         * moved per weight instead of 1; a fused W8A16 GEMM would not pay this). */
+        k_dequant<<<dim3((unsigned)((l->cols / 16 + 255) / 256), (unsigned)l->rows), 256, 0, g->s>>>(l->q, l->scale,
+                                                                                                  l->cols, g->dq);
         w = g->dq;
     }
     float one = 1.0f, zero = 0.0f;
@@ -514,8 +608,64 @@ static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, voi
     return st == CUBLAS_STATUS_SUCCESS ? 0 : -1;
 }
 
+/* Causal softmax of one query row of a fresh prompt's scores (keys 0..q), written as bf16 probabilities
+ * (zeros above the diagonal) for the P·V product. */
+__global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
+{
+    int q = blockIdx.x, h = blockIdx.y;
+    const float *sr = scores + ((size_t)h * T + q) * T;
+    bf16 *pr = probs + ((size_t)h * T + q) * T;
+    __shared__ float red[32];
+    float mx = -INFINITY;
+    for (int k = threadIdx.x; k <= q; k += blockDim.x)
+        mx = fmaxf(mx, sr[k]);
+    for (int o = 16; o; o >>= 1)
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = mx;
+    __syncthreads();
+    mx = -INFINITY;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) mx = fmaxf(mx, red[i]);
+    __syncthreads();
+    float sum = 0;
+    for (int k = threadIdx.x; k <= q; k += blockDim.x)
+        sum += expf(sr[k] - mx);
+    for (int o = 16; o; o >>= 1)
+        sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = sum;
+    __syncthreads();
+    sum = 0;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) sum += red[i];
+    float inv = 1.0f / sum;
+    for (int k = threadIdx.x; k < T; k += blockDim.x)
+        pr[k] = __float2bfloat16(k <= q ? expf(sr[k] - mx) * inv : 0.0f);
+}
+
+/* Attention of a fresh prompt (one sequence, positions 0..T-1) on the tensor cores: S = K^T Q per
+ * head, causal softmax, O = V P; GQA handled as one batched call per query head of each group. */
+static int prefill_attention(struct llmc *g, int T)
+{
+    const struct omega_llm_config *c = &g->c;
+    int hd = g->hd, grp = c->n_heads / c->n_kv_heads, ld = g->qkv_dim, d = c->dim;
+    float scale = rsqrtf((float)hd), one = 1.0f, zero = 0.0f;
+    const bf16 *q = g->qkv, *k = g->qkv + d, *v = g->qkv + d + g->kvdim;
+    int rc = 0;
+    for (int j = 0; j < grp; j++)
+        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k, CUDA_R_16BF, ld,
+                                         (long long)hd, q + (size_t)j * hd, CUDA_R_16BF, ld, (long long)grp * hd, &zero,
+                                         g->scores + (size_t)j * T * T, CUDA_R_32F, T, (long long)grp * T * T,
+                                         c->n_kv_heads, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    k_causal_softmax<<<dim3(T, c->n_heads), 256, 0, g->s>>>(g->scores, g->probs, T);
+    for (int j = 0; j < grp; j++)
+        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, v, CUDA_R_16BF, ld,
+                                         (long long)hd, g->probs + (size_t)j * T * T, CUDA_R_16BF, T,
+                                         (long long)grp * T * T, &zero, g->att + (size_t)j * hd, CUDA_R_16BF, d,
+                                         (long long)grp * hd, c->n_kv_heads, CUBLAS_COMPUTE_32F,
+                                         CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    return rc ? -1 : 0;
+}
+
 /* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
-static int forward_dev(struct llmc *g, int T, int n_out)
+static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
@@ -526,9 +676,12 @@ static int forward_dev(struct llmc *g, int T, int n_out)
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
         k_rope_store<<<T, 256, 0, g->s>>>(g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l,
                                          g->n_pages, g->pt, c->n_heads, c->n_kv_heads, g->hd, c->rope_theta);
-        k_attention<<<dim3(c->n_heads, T), ATT_THREADS, g->att_smem, g->s>>>(
-            g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, c->n_heads,
-            c->n_kv_heads, g->hd, g->att);
+        if (fresh)
+            rc |= prefill_attention(g, T);
+        else
+            k_attention<<<dim3(c->n_heads, T), ATT_THREADS, g->att_smem, g->s>>>(
+                g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt,
+                c->n_heads, c->n_kv_heads, g->hd, g->att);
         rc |= linear(g, &L->wo, g->att, T, g->x, OUT_F32_ACC);
         k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->ffn_norm, g->xb, d, c->norm_eps, NULL);
         rc |= linear(g, &L->w13, g->xb, T, g->gu, OUT_BF16);
@@ -677,6 +830,11 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
         if ((size_t)c->vocab * c->dim > big) big = (size_t)c->vocab * c->dim;
         CK(cudaMalloc((void **)&g->dq, big * 2));
     }
+    if (max_tok >= 16) {
+        g->prefill_max = max_tok;
+        CK(cudaMalloc((void **)&g->scores, (size_t)c->n_heads * T * T * sizeof(float)));
+        CK(cudaMalloc((void **)&g->probs, (size_t)c->n_heads * T * T * 2));
+    }
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
     CK(cudaMalloc((void **)&g->d_argmax, (size_t)g->max_out * 4));
@@ -723,7 +881,7 @@ extern "C" void llmc_close(struct llmc *g)
     }
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
-                    g->logits, g->dq, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
+                    g->logits, g->dq, g->scores, g->probs, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -768,6 +926,10 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
     } else {
         CK(cudaMemcpyAsync(g->d_in, hi, words * 4, cudaMemcpyHostToDevice, g->s));
     }
+    /* A fresh prompt (one sequence from position 0) takes the tensor-core attention path. */
+    int fresh = b->n_seq == 1 && T > 1 && T <= g->prefill_max;
+    for (int i = 0; fresh && i < T; i++)
+        fresh = b->pos[i] == i;
     /* Decode steps (one token per sequence, every row out) replay a graph captured per batch size. */
     int decode = b->n_out == T && T < (int)(sizeof g->graphs / sizeof g->graphs[0]);
     for (int i = 0; decode && i < T; i++)
@@ -776,7 +938,7 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
         if (!g->graphs[T]) {
             cudaGraph_t graph;
             CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
-            int rc = forward_dev(g, T, T);
+            int rc = forward_dev(g, T, T, 0);
             cudaError_t e = cudaStreamEndCapture(g->s, &graph);
             if (rc < 0 || e != cudaSuccess) {
                 snprintf(why, whylen, "graph capture failed (%s)", cudaGetErrorString(e));
@@ -786,7 +948,7 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
             cudaGraphDestroy(graph);
         }
         CK(cudaGraphLaunch(g->graphs[T], g->s));
-    } else if (forward_dev(g, T, b->n_out) < 0) {
+    } else if (forward_dev(g, T, b->n_out, fresh) < 0) {
         snprintf(why, whylen, "kernel or cuBLAS launch failed");
         return -1;
     }
