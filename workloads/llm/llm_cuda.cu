@@ -952,6 +952,23 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
                        gpu + r, tp, r, g->comms[r], why, whylen) < 0)
             return -1;
     }
+    /* NCCL sets up its connections on the first collective; that must not happen inside a graph
+     * capture, so one small all-reduce runs now. */
+    ncclGroupStart();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        ncclAllReduce(g->shards[r]->partial, g->shards[r]->partial, 1, ncclFloat, ncclSum, g->comms[r], g->shards[r]->s);
+    }
+    nr = ncclGroupEnd();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        if (cudaStreamSynchronize(g->shards[r]->s) != cudaSuccess)
+            nr = ncclSystemError;
+    }
+    if (nr != ncclSuccess) {
+        snprintf(why, whylen, "first all-reduce over %d GPUs failed: %s", tp, ncclGetErrorString(nr));
+        return -1;
+    }
     g->max_tok = max_tok;
     g->max_out = g->shards[0]->max_out;
     g->kvdim = g->shards[0]->kvdim;
