@@ -479,3 +479,45 @@ OMEGA_TEST(llm_cuda_backend_sealed_copies)
     omega_platform_close(p);
     return 0;
 }
+
+/* Tensor parallelism over two GPUs (NCCL) gives the single-GPU engine's logits and tokens. */
+OMEGA_TEST(llm_cuda_tp2_matches_single)
+{
+    const char *why = gpu_unavailable();
+    if (why)
+        return omega_test_skip("needs: cuda (%s)", why);
+    struct omega_llm_opts o = {.model = "small", .device = OMEGA_LLM_CUDA, .dtype = OMEGA_LLM_BF16, .seed = 42,
+                               .max_batch = 64, .gpus = 2};
+    struct omega_llm *tp, *one;
+    struct omega_error err = {0};
+    int rc = omega_llm_open(&tp, &o, &err);
+    if (rc == OMEGA_EUNAVAIL && strstr(err.msg, "present"))
+        return omega_test_skip("needs: 2 CUDA devices (%s)", err.msg);
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    o.gpus = 1;
+    CHECK(omega_llm_open(&one, &o, &err) == 0);
+    const struct omega_llm_config *c = omega_llm_get_config(one);
+    int a, b;
+    int32_t p[20];
+    prompt_of(p, 20, c->vocab, 4);
+    float *l2 = malloc((size_t)c->vocab * 4), *l1 = malloc((size_t)c->vocab * 4);
+    CHECK(l1 && l2);
+    CHECK(omega_llm_agent_open(tp, "x", 128, &a, &err) == 0 && omega_llm_agent_open(one, "x", 128, &b, &err) == 0);
+    CHECK_MSG(omega_llm_prefill(tp, a, p, 20, l2, &err) == 0, "%s", err.msg);
+    CHECK(omega_llm_prefill(one, b, p, 20, l1, &err) == 0);
+    CHECK_MSG(rel_err(l2, l1, c->vocab) <= 1e-2, "prefill rel err %g", rel_err(l2, l1, c->vocab));
+    int32_t t = 5;
+    for (int step = 0; step < 16; step++) {
+        int32_t n2, n1;
+        CHECK_MSG(omega_llm_decode(tp, &a, &t, 1, l2, &n2, &err) == 0, "%s", err.msg);
+        CHECK(omega_llm_decode(one, &b, &t, 1, l1, &n1, &err) == 0);
+        double e = rel_err(l2, l1, c->vocab);
+        CHECK_MSG(e <= 1e-2, "step %d rel err %g", step, e);
+        t = n1;
+    }
+    free(l1);
+    free(l2);
+    omega_llm_close(tp);
+    omega_llm_close(one);
+    return 0;
+}

@@ -5,6 +5,8 @@
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <nccl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,16 @@ struct layer {
 };
 
 struct llmc {
-    struct omega_llm_config c;
+    struct omega_llm_config c;   /* the whole model's shape */
     enum omega_llm_dtype dt;
+    /* Tensor parallelism: this shard holds heads [rank*nh, (rank+1)*nh), KV heads likewise, FFN columns
+     * [rank*hid, ...); wo and w2 are split by their input and summed over the shards with NCCL. A
+     * leader (tp > 1) holds no weights, only its shards, each driven by its own host thread. */
+    int tp, rank, nh, nkv, hid, qdim;
+    ncclComm_t comm;
+    float *partial;
+    struct llmc **shards;
+    ncclComm_t *comms;
     int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
     struct layer *L;
     bf16 *embed;
@@ -92,6 +102,17 @@ __global__ void k_gen_f32(float *dst, uint64_t n, uint64_t seed, uint32_t id, in
         dst[i] = llm_dummy_weight(seed, id, kind, i, fan_in);
 }
 
+/* A slice of a dummy tensor: rows from grow0, columns [gcol0, gcol0 + cols) of gcols (shards of TP). */
+__global__ void k_gen_slice(bf16 *dst, int rows, int cols, uint64_t seed, uint32_t id, int kind, int fan_in,
+                            uint64_t grow0, uint64_t gcol0, uint64_t gcols)
+{
+    uint64_t n = (uint64_t)rows * cols;
+    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t r = i / cols, c = i % cols;
+        dst[i] = __float2bfloat16(llm_dummy_weight(seed, id, kind, (grow0 + r) * gcols + gcol0 + c, fan_in));
+    }
+}
+
 /* One warp per row: the row's largest magnitude, then the row quantized to int8 with that scale. */
 __global__ void k_gen_int8(int8_t *dst, float *scale, int rows, int cols, uint64_t seed, uint32_t id, int kind)
 {
@@ -119,9 +140,16 @@ static unsigned grid_for(uint64_t n)
 
 /* Fill rows [r0, r0+rows) of a linear layer from a dummy tensor or from host floats. */
 static int lin_fill(struct llmc *g, struct lin *l, int r0, int rows, uint64_t seed, uint32_t id, int kind,
-                    const float *host, char *why, size_t whylen)
+                    const float *host, char *why, size_t whylen, uint64_t grow0 = 0, uint64_t gcol0 = 0,
+                    uint64_t gcols = 0)
 {
     uint64_t n = (uint64_t)rows * l->cols, off = (uint64_t)r0 * l->cols;
+    if (!host && gcols) {   /* a shard's slice of the tensor */
+        k_gen_slice<<<grid_for(n), 256, 0, g->s>>>(l->w + off, rows, l->cols, seed, id, kind, (int)gcols, grow0, gcol0,
+                                                   gcols);
+        CK(cudaGetLastError());
+        return 0;
+    }
     if (!host) {
         if (l->w)
             k_gen_bf16<<<grid_for(n), 256, 0, g->s>>>(l->w + off, n, seed, id, kind, l->cols);
@@ -197,7 +225,7 @@ static int vec_fill(struct llmc *g, float *dst, int n, uint64_t seed, uint32_t i
 static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_weights *w, char *why, size_t whylen)
 {
     const struct omega_llm_config *c = &g->c;
-    int d = c->dim, kv = g->kvdim, h = c->hidden;
+    int d = c->dim, kv = g->kvdim, h = g->hid, q = g->qdim;
     g->L = (struct layer *)calloc((size_t)c->n_layers, sizeof *g->L);
     if (!g->L) { snprintf(why, whylen, "out of host memory"); return -1; }
     uint64_t ne = (uint64_t)c->vocab * d;
@@ -220,23 +248,25 @@ static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_we
     for (int l = 0; l < c->n_layers; l++) {
         struct layer *L = &g->L[l];
         /* Fused layouts: Q, K, V rows stacked (one product); gate and up stacked (one product). */
-        if (lin_alloc(g, &L->qkv, d + 2 * kv, d, why, whylen) < 0 || lin_alloc(g, &L->wo, d, d, why, whylen) < 0 ||
+        if (lin_alloc(g, &L->qkv, q + 2 * kv, d, why, whylen) < 0 || lin_alloc(g, &L->wo, d, q, why, whylen) < 0 ||
             lin_alloc(g, &L->w13, 2 * h, d, why, whylen) < 0 || lin_alloc(g, &L->w2, d, h, why, whylen) < 0)
             return -1;
         CK(cudaMalloc((void **)&L->attn_norm, (size_t)d * sizeof(float)));
         CK(cudaMalloc((void **)&L->ffn_norm, (size_t)d * sizeof(float)));
-        struct { struct lin *lin; int r0, rows, kind; const float *host; } parts[] = {
-            {&L->qkv, 0, d, OMEGA_LLM_T_WQ, w ? w->wq[l] : NULL},
-            {&L->qkv, d, kv, OMEGA_LLM_T_WK, w ? w->wk[l] : NULL},
-            {&L->qkv, d + kv, kv, OMEGA_LLM_T_WV, w ? w->wv[l] : NULL},
-            {&L->wo, 0, d, OMEGA_LLM_T_WO, w ? w->wo[l] : NULL},
-            {&L->w13, 0, h, OMEGA_LLM_T_GATE, w ? w->gate[l] : NULL},
-            {&L->w13, h, h, OMEGA_LLM_T_UP, w ? w->up[l] : NULL},
-            {&L->w2, 0, d, OMEGA_LLM_T_DOWN, w ? w->down[l] : NULL},
+        uint64_t R = (uint64_t)g->rank;
+        struct { struct lin *lin; int r0, rows, kind; const float *host; uint64_t grow0, gcol0, gcols; } parts[] = {
+            {&L->qkv, 0, q, OMEGA_LLM_T_WQ, w ? w->wq[l] : NULL, R * q, 0, (uint64_t)d},
+            {&L->qkv, q, kv, OMEGA_LLM_T_WK, w ? w->wk[l] : NULL, R * kv, 0, (uint64_t)d},
+            {&L->qkv, q + kv, kv, OMEGA_LLM_T_WV, w ? w->wv[l] : NULL, R * kv, 0, (uint64_t)d},
+            {&L->wo, 0, d, OMEGA_LLM_T_WO, w ? w->wo[l] : NULL, 0, R * q, (uint64_t)d},
+            {&L->w13, 0, h, OMEGA_LLM_T_GATE, w ? w->gate[l] : NULL, R * h, 0, (uint64_t)d},
+            {&L->w13, h, h, OMEGA_LLM_T_UP, w ? w->up[l] : NULL, R * h, 0, (uint64_t)d},
+            {&L->w2, 0, d, OMEGA_LLM_T_DOWN, w ? w->down[l] : NULL, 0, R * h, (uint64_t)c->hidden},
         };
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
             if (lin_fill(g, parts[i].lin, parts[i].r0, parts[i].rows, seed, llm_tensor_id(l, parts[i].kind),
-                         parts[i].kind, parts[i].host, why, whylen) < 0)
+                         parts[i].kind, parts[i].host, why, whylen, parts[i].grow0, parts[i].gcol0,
+                         g->tp > 1 ? parts[i].gcols : 0) < 0)
                 return -1;
         if (vec_fill(g, L->attn_norm, d, seed, llm_tensor_id(l, OMEGA_LLM_T_ATTN_NORM), OMEGA_LLM_T_ATTN_NORM,
                      w ? w->attn_norm[l] : NULL, why, whylen) < 0 ||
@@ -644,8 +674,7 @@ __global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
  * head, causal softmax, O = V P; GQA handled as one batched call per query head of each group. */
 static int prefill_attention(struct llmc *g, int T)
 {
-    const struct omega_llm_config *c = &g->c;
-    int hd = g->hd, grp = c->n_heads / c->n_kv_heads, ld = g->qkv_dim, d = c->dim;
+    int hd = g->hd, grp = g->nh / g->nkv, ld = g->qkv_dim, d = g->qdim;
     float scale = rsqrtf((float)hd), one = 1.0f, zero = 0.0f;
     const bf16 *q = g->qkv, *k = g->qkv + d, *v = g->qkv + d + g->kvdim;
     int rc = 0;
@@ -653,15 +682,34 @@ static int prefill_attention(struct llmc *g, int T)
         rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k, CUDA_R_16BF, ld,
                                          (long long)hd, q + (size_t)j * hd, CUDA_R_16BF, ld, (long long)grp * hd, &zero,
                                          g->scores + (size_t)j * T * T, CUDA_R_32F, T, (long long)grp * T * T,
-                                         c->n_kv_heads, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
-    k_causal_softmax<<<dim3(T, c->n_heads), 256, 0, g->s>>>(g->scores, g->probs, T);
+                                         g->nkv, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    k_causal_softmax<<<dim3(T, g->nh), 256, 0, g->s>>>(g->scores, g->probs, T);
     for (int j = 0; j < grp; j++)
         rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, v, CUDA_R_16BF, ld,
                                          (long long)hd, g->probs + (size_t)j * T * T, CUDA_R_16BF, T,
                                          (long long)grp * T * T, &zero, g->att + (size_t)j * hd, CUDA_R_16BF, d,
-                                         (long long)grp * hd, c->n_kv_heads, CUBLAS_COMPUTE_32F,
+                                         (long long)grp * hd, g->nkv, CUBLAS_COMPUTE_32F,
                                          CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
     return rc ? -1 : 0;
+}
+
+__global__ void k_add(float *x, const float *y, size_t n)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        x[i] += y[i];
+}
+
+/* x += W·a; with tensor parallelism each shard's partial product is summed over the shards first. */
+static int residual(struct llmc *g, const struct lin *l, const bf16 *a, int T)
+{
+    if (g->tp <= 1)
+        return linear(g, l, a, T, g->x, OUT_F32_ACC);
+    size_t n = (size_t)T * g->c.dim;
+    int rc = linear(g, l, a, T, g->partial, OUT_F32);
+    if (ncclAllReduce(g->partial, g->partial, n, ncclFloat, ncclSum, g->comm, g->s) != ncclSuccess)
+        return -1;
+    k_add<<<grid_for(n), 256, 0, g->s>>>(g->x, g->partial, n);
+    return rc;
 }
 
 /* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
@@ -675,19 +723,19 @@ static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
         k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->attn_norm, g->xb, d, c->norm_eps, NULL);
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
         k_rope_store<<<T, 256, 0, g->s>>>(g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l,
-                                         g->n_pages, g->pt, c->n_heads, c->n_kv_heads, g->hd, c->rope_theta);
+                                         g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
         if (fresh)
             rc |= prefill_attention(g, T);
         else
-            k_attention<<<dim3(c->n_heads, T), ATT_THREADS, g->att_smem, g->s>>>(
+            k_attention<<<dim3(g->nh, T), ATT_THREADS, g->att_smem, g->s>>>(
                 g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt,
-                c->n_heads, c->n_kv_heads, g->hd, g->att);
-        rc |= linear(g, &L->wo, g->att, T, g->x, OUT_F32_ACC);
+                g->nh, g->nkv, g->hd, g->att);
+        rc |= residual(g, &L->wo, g->att, T);
         k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->ffn_norm, g->xb, d, c->norm_eps, NULL);
         rc |= linear(g, &L->w13, g->xb, T, g->gu, OUT_BF16);
-        k_silu_mul<<<dim3((c->hidden + 255) / 256 < 64 ? (c->hidden + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
-                                                                                                       c->hidden);
-        rc |= linear(g, &L->w2, g->h, T, g->x, OUT_F32_ACC);
+        k_silu_mul<<<dim3((g->hid + 255) / 256 < 64 ? (g->hid + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
+                                                                                                   g->hid);
+        rc |= residual(g, &L->w2, g->h, T);
     }
     if (n_out > 0) {
         k_rmsnorm<<<n_out, 256, 0, g->s>>>(g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
@@ -772,30 +820,24 @@ static int cc_setup(struct llmc *g, char *why, size_t whylen)
 
 /* ---------------- the interface ---------------- */
 
-extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
-                         const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
-                         int pt_stride, int cc, int gpu, char *why, size_t whylen)
+/* One GPU's engine, or one shard (rank of tp) of a tensor-parallel one. */
+static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
+                      const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
+                      int pt_stride, int cc, int gpu, int tp, int rank, ncclComm_t comm, char *why, size_t whylen)
 {
-    *out = NULL;
-    int ndev = 0;
-    cudaError_t e = cudaGetDeviceCount(&ndev);
-    if (e != cudaSuccess || ndev == 0) {
-        snprintf(why, whylen, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
-        return -1;
-    }
-    if (gpu < 0 || gpu >= ndev) {
-        snprintf(why, whylen, "no CUDA device %d (%d present)", gpu, ndev);
-        return -1;
-    }
     CK(cudaSetDevice(gpu));
-    struct llmc *g = (struct llmc *)calloc(1, sizeof *g);
-    if (!g) { snprintf(why, whylen, "out of host memory"); return -1; }
-    *out = g;   /* the caller frees a half-built engine with llmc_close */
     g->c = *c;
     g->dt = dt;
+    g->tp = tp;
+    g->rank = rank;
+    g->comm = comm;
     g->hd = c->dim / c->n_heads;
-    g->kvdim = g->hd * c->n_kv_heads;
-    g->qkv_dim = c->dim + 2 * g->kvdim;
+    g->nh = c->n_heads / tp;
+    g->nkv = c->n_kv_heads / tp;
+    g->hid = c->hidden / tp;
+    g->qdim = g->nh * g->hd;
+    g->kvdim = g->hd * g->nkv;
+    g->qkv_dim = g->qdim + 2 * g->kvdim;
     g->n_pages = n_pages;
     g->pt = page_tokens;
     g->max_tok = max_tok;
@@ -821,9 +863,11 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
     CK(cudaMalloc((void **)&g->x, T * c->dim * sizeof(float)));
     CK(cudaMalloc((void **)&g->xb, T * c->dim * 2));
     CK(cudaMalloc((void **)&g->qkv, T * g->qkv_dim * 2));
-    CK(cudaMalloc((void **)&g->att, T * c->dim * 2));
-    CK(cudaMalloc((void **)&g->gu, T * 2 * c->hidden * 2));
-    CK(cudaMalloc((void **)&g->h, T * c->hidden * 2));
+    CK(cudaMalloc((void **)&g->att, T * g->qdim * 2));
+    CK(cudaMalloc((void **)&g->gu, T * 2 * g->hid * 2));
+    CK(cudaMalloc((void **)&g->h, T * g->hid * 2));
+    if (tp > 1)
+        CK(cudaMalloc((void **)&g->partial, T * c->dim * sizeof(float)));
     CK(cudaMalloc((void **)&g->logits, (size_t)g->max_out * c->vocab * sizeof(float)));
     if (dt == OMEGA_LLM_INT8 && max_tok > W8_MAX_TOK) {
         size_t big = (size_t)2 * c->hidden * c->dim;
@@ -832,8 +876,8 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
     }
     if (max_tok >= 16) {
         g->prefill_max = max_tok;
-        CK(cudaMalloc((void **)&g->scores, (size_t)c->n_heads * T * T * sizeof(float)));
-        CK(cudaMalloc((void **)&g->probs, (size_t)c->n_heads * T * T * 2));
+        CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * sizeof(float)));
+        CK(cudaMalloc((void **)&g->probs, (size_t)g->nh * T * T * 2));
     }
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
@@ -858,7 +902,104 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
     return 0;
 }
 
+extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
+                         const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
+                         int pt_stride, int cc, int gpu, int tp, char *why, size_t whylen)
+{
+    *out = NULL;
+    int ndev = 0;
+    cudaError_t e = cudaGetDeviceCount(&ndev);
+    if (e != cudaSuccess || ndev == 0) {
+        snprintf(why, whylen, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+        return -1;
+    }
+    if (tp < 1)
+        tp = 1;
+    if (gpu < 0 || gpu + tp > ndev) {
+        snprintf(why, whylen, "CUDA devices %d..%d asked for, %d present", gpu, gpu + tp - 1, ndev);
+        return -1;
+    }
+    struct llmc *g = (struct llmc *)calloc(1, sizeof *g);
+    if (!g) { snprintf(why, whylen, "out of host memory"); return -1; }
+    *out = g;   /* the caller frees a half-built engine with llmc_close */
+    if (tp == 1)
+        return shard_open(g, c, dt, seed, w, n_pages, page_tokens, max_tok, max_seqs, pt_stride, cc, gpu, 1, 0, NULL,
+                          why, whylen);
+    if (dt != OMEGA_LLM_BF16 || w || c->n_heads % tp || c->n_kv_heads % tp || c->hidden % tp) {
+        snprintf(why, whylen, "tensor parallelism over %d GPUs needs bf16 dummy weights and heads, KV heads and FFN "
+                 "width divisible by %d", tp, tp);
+        return -1;
+    }
+    g->c = *c;
+    g->dt = dt;
+    g->tp = tp;
+    g->shards = (struct llmc **)calloc((size_t)tp, sizeof *g->shards);
+    g->comms = (ncclComm_t *)calloc((size_t)tp, sizeof *g->comms);
+    int devs[64];
+    if (!g->shards || !g->comms || tp > 64) { snprintf(why, whylen, "out of host memory"); return -1; }
+    for (int r = 0; r < tp; r++)
+        devs[r] = gpu + r;
+    ncclResult_t nr = ncclCommInitAll(g->comms, tp, devs);
+    if (nr != ncclSuccess) {
+        free(g->comms);
+        g->comms = NULL;
+        snprintf(why, whylen, "ncclCommInitAll over %d GPUs: %s", tp, ncclGetErrorString(nr));
+        return -1;
+    }
+    for (int r = 0; r < tp; r++) {
+        if (!(g->shards[r] = (struct llmc *)calloc(1, sizeof **g->shards))) { snprintf(why, whylen, "out of memory"); return -1; }
+        if (shard_open(g->shards[r], c, dt, seed, NULL, n_pages, page_tokens, max_tok, max_seqs, pt_stride, cc,
+                       gpu + r, tp, r, g->comms[r], why, whylen) < 0)
+            return -1;
+    }
+    /* NCCL sets up its connections on the first collective; that must not happen inside a graph
+     * capture, so one small all-reduce runs now. */
+    ncclGroupStart();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        ncclAllReduce(g->shards[r]->partial, g->shards[r]->partial, 1, ncclFloat, ncclSum, g->comms[r], g->shards[r]->s);
+    }
+    nr = ncclGroupEnd();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        if (cudaStreamSynchronize(g->shards[r]->s) != cudaSuccess)
+            nr = ncclSystemError;
+    }
+    if (nr != ncclSuccess) {
+        snprintf(why, whylen, "first all-reduce over %d GPUs failed: %s", tp, ncclGetErrorString(nr));
+        return -1;
+    }
+    g->max_tok = max_tok;
+    g->max_out = g->shards[0]->max_out;
+    g->kvdim = g->shards[0]->kvdim;
+    return 0;
+}
+
+static void shard_close(struct llmc *g);
+
 extern "C" void llmc_close(struct llmc *g)
+{
+    if (!g)
+        return;
+    if (g->shards) {
+        for (int r = 0; r < g->tp; r++)
+            shard_close(g->shards[r]);
+        free(g->shards);
+    }
+    if (g->comms) {
+        for (int r = 0; r < g->tp; r++)
+            if (g->comms[r])
+                ncclCommDestroy(g->comms[r]);
+        free(g->comms);
+    }
+    if (g->shards || g->tp > 1) {
+        free(g);
+        return;
+    }
+    shard_close(g);
+}
+
+static void shard_close(struct llmc *g)
 {
     if (!g)
         return;
@@ -881,7 +1022,7 @@ extern "C" void llmc_close(struct llmc *g)
     }
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
-                    g->logits, g->dq, g->scores, g->probs, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
+                    g->logits, g->dq, g->scores, g->probs, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -900,7 +1041,7 @@ extern "C" void llmc_close(struct llmc *g)
     free(g);
 }
 
-extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
+static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
 {
     int T = b->n_tok;
     if (T > g->max_tok || b->n_out > g->max_out || b->n_seq > g->max_seqs || b->pt_stride != g->pt_stride) {
@@ -988,16 +1129,90 @@ __global__ void k_page_set(bf16 *kp, bf16 *vp, int n_layers, int n_pages, int pa
     }
 }
 
+struct shard_job {
+    struct llmc *g;
+    struct llm_batch b;
+    char why[256];
+    int rc;
+};
+
+static void *shard_thread(void *arg)
+{
+    struct shard_job *j = (struct shard_job *)arg;
+    j->rc = shard_forward(j->g, &j->b, j->why, sizeof j->why);
+    return NULL;
+}
+
+extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
+{
+    if (!g->shards)
+        return shard_forward(g, b, why, whylen);
+    /* One host thread per GPU: each shard's step (or graph) meets the others in the all-reduces.
+     * Every shard computes the full logits; only shard 0's are returned. */
+    struct shard_job jobs[64];
+    pthread_t th[64];
+    int started = 0;
+    for (int r = 0; r < g->tp; r++) {
+        jobs[r].g = g->shards[r];
+        jobs[r].b = *b;
+        jobs[r].why[0] = 0;
+        jobs[r].rc = -1;
+        if (r > 0) {
+            jobs[r].b.logits = NULL;
+            jobs[r].b.argmax = NULL;
+        }
+        if (pthread_create(&th[r], NULL, shard_thread, &jobs[r]) != 0)
+            break;
+        started++;
+    }
+    int rc = started == g->tp ? 0 : -1;
+    for (int r = 0; r < started; r++) {
+        pthread_join(th[r], NULL);
+        if (jobs[r].rc < 0 && rc == 0) {
+            snprintf(why, whylen, "shard %d: %s", r, jobs[r].why);
+            rc = -1;
+        }
+    }
+    if (started != g->tp)
+        snprintf(why, whylen, "cannot start a thread per GPU");
+    return rc;
+}
+
+static int shard_page_zero(struct llmc *g, int page);
+static int shard_page_fill(struct llmc *g, int page, uint64_t seed);
+
 extern "C" int llmc_page_zero(struct llmc *g, int page)
 {
+    if (!g->shards)
+        return shard_page_zero(g, page);
+    int rc = 0;
+    for (int r = 0; r < g->tp; r++)
+        rc |= shard_page_zero(g->shards[r], page);
+    return rc ? -1 : 0;
+}
+
+extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
+{
+    if (!g->shards)
+        return shard_page_fill(g, page, seed);
+    int rc = 0;
+    for (int r = 0; r < g->tp; r++)
+        rc |= shard_page_fill(g->shards[r], page, seed);
+    return rc ? -1 : 0;
+}
+
+static int shard_page_zero(struct llmc *g, int page)
+{
+    cudaSetDevice(g->dev);
     size_t per = (size_t)g->pt * g->kvdim;
     k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
                                                                     page, per, 0, 0);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 
-extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
+static int shard_page_fill(struct llmc *g, int page, uint64_t seed)
 {
+    cudaSetDevice(g->dev);
     size_t per = (size_t)g->pt * g->kvdim;
     k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
                                                                     page, per, 1, seed);
@@ -1006,6 +1221,9 @@ extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
 
 extern "C" int llmc_kv_row(struct llmc *g, int layer, int which_v, int page, int slot, float *out, int n)
 {
+    if (g->shards)   /* shard 0's heads */
+        g = g->shards[0];
+    cudaSetDevice(g->dev);
     size_t off = (((size_t)layer * g->n_pages + page) * g->pt + slot) * g->kvdim;
     uint16_t tmp[16384];
     if (n > 16384 || cudaStreamSynchronize(g->s) != cudaSuccess ||
@@ -1034,7 +1252,7 @@ extern "C" int llmc_export_host(struct llmc *g, struct llm_host_weights *w)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, kv = g->kvdim, h = c->hidden, rc = 0;
-    if (g->dt != OMEGA_LLM_BF16)
+    if (g->dt != OMEGA_LLM_BF16 || g->tp > 1)
         return -1;
     struct lin e = {c->vocab, d, g->embed, NULL, NULL};
     rc |= lin_to_host(&e, 0, c->vocab, w->embed);
@@ -1057,17 +1275,25 @@ extern "C" int llmc_export_host(struct llmc *g, struct llm_host_weights *w)
 
 extern "C" void llmc_sync(struct llmc *g)
 {
-    cudaStreamSynchronize(g->s);
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++) {
+        struct llmc *x = g->shards ? g->shards[r] : g;
+        cudaSetDevice(x->dev);
+        cudaStreamSynchronize(x->s);
+    }
 }
 
 extern "C" uint64_t llmc_weight_bytes_on_device(const struct llmc *g)
 {
-    return g->weight_bytes;
+    uint64_t sum = 0;
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++)
+        sum += (g->shards ? g->shards[r] : g)->weight_bytes;
+    return sum;
 }
 
 extern "C" int llmc_set_cc(struct llmc *g, int on)
 {
-    g->cc = on;
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++)
+        (g->shards ? g->shards[r] : g)->cc = on;
     return 0;
 }
 
