@@ -170,7 +170,7 @@ static void describe_exit(struct agent *a, const siginfo_t *si)
         a->st.exit_code = si->si_status;
         if (r[0])
             return;
-        if (si->si_status >= 120 && si->si_status <= 127) {
+        if (si->si_status >= 119 && si->si_status <= 127) {
             snprintf(r, rl, "sandbox set-up failed (exit %d)", si->si_status);
             a->st.violation = 0;
         } else {
