@@ -458,6 +458,14 @@ OMEGA_TEST(policy_cli_eval_and_errors)
     snprintf(cmd, sizeof cmd, "cd '%s' && printf 'permit(principal,,);' > bad.cedar && '%s' policy check --policies bad.cedar 2>&1",
              dir, bin);
     CHECK(sh(out, sizeof out, cmd) == 1 && strstr(out, "bad.cedar:1:18:"));
+    /* against a schema: the payments bundle is valid; a misspelt attribute is located */
+    snprintf(cmd, sizeof cmd, "cd '%s/policy/examples/payments' && '%s' policy check --policies policies.cedar --schema schema.json",
+             OMEGA_SRCDIR, bin);
+    CHECK(sh(out, sizeof out, cmd) == 0);
+    snprintf(cmd, sizeof cmd, "cd '%s/policy/examples/payments' && sed 's/payees.contains/payee.contains/' policies.cedar > '%s/m.cedar' && "
+             "'%s' policy check --policies '%s/m.cedar' --schema schema.json 2>&1", OMEGA_SRCDIR, dir, bin, dir);
+    CHECK(sh(out, sizeof out, cmd) == 1);
+    CHECK_MSG(strstr(out, "m.cedar:6:38: attribute `payee` is not declared for the principal"), "%s", out);
     return 0;
 }
 
