@@ -76,6 +76,10 @@ uint64_t omega_provlog_durable(struct omega_provlog *log);
 /* The sticky error that stopped the log (0 while healthy); msg gets the detail. */
 int omega_provlog_failed(struct omega_provlog *log, struct omega_error *err);
 
+/* The log's signing key as a signed-note verifier key "origin+keyid+base64" (appended to out): what
+ * a verifier pins (omega log verify --key), and what attestation evidence binds. */
+int omega_provlog_verifier_key(struct omega_provlog *log, struct omega_buf *out) OMEGA_MUST_CHECK;
+
 /* ---- reading and verifying ---- */
 
 struct omega_provlog_view;

@@ -694,7 +694,8 @@ static json_t *time_json(uint64_t ms)
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     char b[64];
-    gmtime_r(&s, &tm);
+    if (!gmtime_r(&s, &tm))
+        return json_null();   /* past what a calendar date can say */
     size_t k = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(b + k, sizeof b - k, ".%03uZ", (unsigned)(ms % 1000));
     return json_string(b);

@@ -718,3 +718,10 @@ int omega_provlog_close(struct omega_provlog *l, struct omega_error *err)
     free_log(l);
     return rc;
 }
+
+int omega_provlog_verifier_key(struct omega_provlog *l, struct omega_buf *out)
+{
+    struct omega_note_verifier v;
+    OMEGA_TRY(omega_note_verifier_init(&v, l->origin, l->pub, NULL));
+    return omega_note_verifier_format(&v, out);
+}

@@ -170,7 +170,7 @@ static void describe_exit(struct agent *a, const siginfo_t *si)
         a->st.exit_code = si->si_status;
         if (r[0])
             return;
-        if (si->si_status >= 120 && si->si_status <= 127) {
+        if (si->si_status >= 119 && si->si_status <= 127) {
             snprintf(r, rl, "sandbox set-up failed (exit %d)", si->si_status);
             a->st.violation = 0;
         } else {
@@ -220,6 +220,14 @@ static void reap(struct omega_runtime *rt, struct agent *a, int block)
     close(a->doorbell);   /* the pidfd stays open until the runtime ends: stop() may still use it */
     a->doorbell = -1;
     free_inbox(a);
+    /* Only the serve thread touches these, and never for a stopped agent: give the memory back now. */
+    omega_chan_fini(&a->ch);
+    free(a->body);
+    free(a->counts);
+    a->body = NULL;
+    a->counts = NULL;
+    omega_buf_fini(&a->out);
+    omega_buf_fini(&a->pend);
     if (a->st.violation)
         omega_log(OMEGA_LOG_INFO, "agent %s (pid %d): %s", a->id, (int)a->pid, a->st.reason);
     publish_status(rt, a);

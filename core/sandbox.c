@@ -34,7 +34,7 @@
 struct omega_zygote {
     pid_t pid;
     int sock;          /* runtime's end of the request socket */
-    char desc[256];
+    char desc[512];
 };
 
 /* What the zygote keeps for its children. */
@@ -43,6 +43,9 @@ struct zstate {
     struct sock_fprog prog;        /* compiled seccomp filter; len 0: none */
     uint64_t base_vm;              /* the zygote's address-space size: limits are on top of it */
     uint64_t handled;              /* signals (bit s-1) with a handler in the zygote: reset in each child */
+    int landlock_abi;              /* 0: not used */
+    uint64_t ll_attr[3];           /* handled_access_fs, handled_access_net, scoped */
+    size_t ll_attr_size;
     unsigned flags;
     pid_t runtime;
 };
@@ -226,6 +229,33 @@ static int compile_seccomp(struct zstate *zs, char *why, size_t whylen)
 }
 #endif
 
+/* Landlock rights by ABI version (the kernel refuses bits it does not know). */
+static void landlock_probe(struct zstate *zs, char *desc, size_t dlen)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* LANDLOCK_CREATE_RULESET_VERSION */);
+    if (abi < 1) {
+        snprintf(desc, dlen, "unavailable (%s)", strerror(errno));
+        return;
+    }
+    zs->landlock_abi = (int)abi;
+    uint64_t fs = (1ull << 13) - 1;        /* v1: execute .. make_sym */
+    if (abi >= 2) fs |= 1ull << 13;        /* refer */
+    if (abi >= 3) fs |= 1ull << 14;        /* truncate */
+    if (abi >= 5) fs |= 1ull << 15;        /* ioctl_dev */
+    zs->ll_attr[0] = fs;
+    zs->ll_attr_size = 8;
+    if (abi >= 4) {
+        zs->ll_attr[1] = 3;                /* bind_tcp, connect_tcp */
+        zs->ll_attr_size = 16;
+    }
+    if (abi >= 6) {
+        zs->ll_attr[2] = 3;                /* scoped: abstract unix sockets, signals */
+        zs->ll_attr_size = 24;
+    }
+    snprintf(desc, dlen, "ABI %ld (no file access%s%s)", abi, abi >= 4 ? ", no TCP" : "",
+             abi >= 6 ? ", no signals or abstract sockets out of its domain" : "");
+}
+
 static void set_limit(int res, rlim_t soft, rlim_t hard)
 {
     struct rlimit rl = {soft, hard};
@@ -287,6 +317,12 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
     }
     if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         _exit(126);
+    if (zs->landlock_abi) {   /* a ruleset that handles every right and grants none */
+        int fd = (int)syscall(SYS_landlock_create_ruleset, zs->ll_attr, zs->ll_attr_size, 0);
+        if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+            _exit(119);
+        close(fd);
+    }
     ch.sh->t_step[OMEGA_STEP_LIMITS] = now_ns();
     if (!(zs->flags & OMEGA_SANDBOX_NO_SECCOMP) && zs->prog.len) {
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &zs->prog) < 0)
@@ -321,7 +357,7 @@ static int recv_req(int sock, struct zreq *rq, int fds[2])
 static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
 {
     struct zstate zs = {.ns_user = -1, .ns_net = -1, .ns_mnt = -1, .flags = flags, .runtime = runtime};
-    char desc[256], why[160] = "";
+    char desc[512], why[160] = "";
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "omega-zygote");
     signal(SIGCHLD, SIG_DFL);
@@ -333,6 +369,9 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
         else
             ns = "unavailable";
     }
+    char ll[160] = "off (OMEGA_SANDBOX_NO_LANDLOCK)";
+    if (!(flags & OMEGA_SANDBOX_NO_LANDLOCK))
+        landlock_probe(&zs, ll, sizeof ll);
     const char *sc = "off (OMEGA_SANDBOX_NO_SECCOMP)";
 #ifdef CONFIG_SECCOMP
     char why2[160] = "";
@@ -357,7 +396,7 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
             old.handler != SIG_DFL)
             zs.handled |= 1ull << (s - 1);
     }
-    snprintf(desc, sizeof desc, "namespaces: %s%s%s; seccomp: %s; limits: %s", ns, why[0] ? " - " : "", why, sc,
+    snprintf(desc, sizeof desc, "namespaces: %s%s%s; landlock: %s; seccomp: %s; limits: %s", ns, why[0] ? " - " : "", why, ll, sc,
              (flags & OMEGA_SANDBOX_NO_LIMITS) ? "off" : "rlimits (AS, DATA, CPU, NOFILE, NPROC)");
     if (write(report_fd, desc, strlen(desc) + 1) < 0)
         _exit(1);

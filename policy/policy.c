@@ -168,7 +168,8 @@ int omega_policy_set_link(struct omega_policy_set *ps, const json_t *links, stru
         struct ppolicy **na = ppool_alloc(&ps->pool, (ps->npol + 1) * sizeof *na);
         if (!na)
             OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
-        memcpy(na, ps->pol, ps->npol * sizeof *na);
+        if (ps->npol)
+            memcpy(na, ps->pol, ps->npol * sizeof *na);
         p->idx = ps->npol;
         na[ps->npol++] = p;
         ps->pol = na;
@@ -319,7 +320,7 @@ struct omega_policy_engine {
 };
 
 static struct pstr k_agent, k_action, k_tool, k_data, k_host, k_model, k_resource, k_args, k_labels, k_count,
-    k_integrity, k_classes, k_regions, k_readers, k_trusted, k_untrusted;
+    k_integrity, k_classes, k_regions, k_readers, k_trusted, k_untrusted, k_rate, k_minute, k_hour, k_day;
 static struct pstr k_methods[5];
 
 static void consts_init(void)
@@ -331,7 +332,8 @@ static void consts_init(void)
     K(k_agent, "Agent"); K(k_action, "Action"); K(k_tool, "Tool"); K(k_data, "Data"); K(k_host, "Host");
     K(k_model, "Model"); K(k_resource, "Resource"); K(k_args, "args"); K(k_labels, "labels"); K(k_count, "count");
     K(k_integrity, "integrity"); K(k_classes, "classes"); K(k_regions, "regions"); K(k_readers, "readers");
-    K(k_trusted, "trusted"); K(k_untrusted, "untrusted");
+    K(k_trusted, "trusted"); K(k_untrusted, "untrusted"); K(k_rate, "rate"); K(k_minute, "minute");
+    K(k_hour, "hour"); K(k_day, "day");
     K(k_methods[0], "tools/call"); K(k_methods[1], "send"); K(k_methods[2], "read"); K(k_methods[3], "egress");
     K(k_methods[4], "infer");
 #undef K
@@ -390,6 +392,13 @@ static int label_set(const struct omega_label_set *s, struct pval *out)
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r)
 {
+    return omega_policy_decide_rates(eng, a, NULL, d, r);
+}
+
+int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omega_action *a,
+                              const struct omega_policy_rates *rates, struct omega_decision *d,
+                              struct omega_policy_result *r)
+{
     memset(d, 0, sizeof *d);
     d->verdict = OMEGA_DENY;
     const struct omega_policy_set *ps = __atomic_load_n(&eng->ps, __ATOMIC_ACQUIRE);
@@ -427,10 +436,10 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
         }
         rq.action = u;
     }
-    struct pfield *ctx = parena_alloc(3 * sizeof *ctx), *lab = parena_alloc(4 * sizeof *lab);
+    struct pfield *ctx = parena_alloc(4 * sizeof *ctx), *lab = parena_alloc(4 * sizeof *lab);
     if (!rq.principal || !rq.resource || !rq.action || !ctx || !lab)
         return OMEGA_ENOMEM;
-    memset(ctx, 0, 3 * sizeof *ctx);
+    memset(ctx, 0, 4 * sizeof *ctx);
     memset(lab, 0, 4 * sizeof *lab);
     uint32_t nctx = 0, nlab = 0;
     if (a->args) {
@@ -467,6 +476,23 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
     ctx[nctx].k = k_count;
     ctx[nctx].v.t = PV_LONG;
     ctx[nctx++].v.u.i = (int64_t)a->count;
+    if (rates) {
+        struct pfield *rf = parena_alloc(3 * sizeof *rf);
+        if (!rf)
+            return OMEGA_ENOMEM;
+        memset(rf, 0, 3 * sizeof *rf);
+        const uint64_t vals[3] = {rates->minute, rates->hour, rates->day};
+        const struct pstr *keys[3] = {&k_minute, &k_hour, &k_day};
+        for (int i = 0; i < 3; i++) {
+            rf[i].k = *keys[i];
+            rf[i].v.t = PV_LONG;
+            rf[i].v.u.i = (int64_t)vals[i];
+        }
+        ctx[nctx].k = k_rate;
+        ctx[nctx].v.t = PV_RECORD;
+        ctx[nctx].v.n = 3;
+        ctx[nctx++].v.u.rec = rf;
+    }
     memset(&rq.context, 0, sizeof rq.context);
     rq.context.t = PV_RECORD;
     rq.context.n = nctx;

@@ -532,8 +532,10 @@ static int closure(struct omega_entities *es, struct pentity *e, const struct pu
     e->anc = ppool_alloc(&es->pool, (n ? n : 1) * sizeof *e->anc);
     if (!e->anc)
         return OMEGA_ENOMEM;
-    memcpy(e->anc, *buf, n * sizeof **buf);
-    qsort(e->anc, n, sizeof *e->anc, anc_cmp);
+    if (n) {
+        memcpy(e->anc, *buf, n * sizeof **buf);
+        qsort(e->anc, n, sizeof *e->anc, anc_cmp);
+    }
     e->nanc = (uint32_t)n;
     return 0;
 }

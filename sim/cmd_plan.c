@@ -21,7 +21,7 @@ static void plan_usage(FILE *f)
             "Finds the fewest GPUs (and hosts) that serve N agents within a latency objective, by running the\n"
             "SimGrid model with costs from the cost model (fitted to results/ where measured GPU and CPU\n"
             "results exist). Prints GPUs and hosts needed, p50/p99 latency and utilisation.\n\n"
-            "  --agents N          agents to serve (required)\n"
+            "  --agents N          agents to serve (required; up to 200000)\n"
             "  --slo-ms MS         p99 objective in milliseconds (default 200)\n"
             "  --slo-metric M      ttft (time to first token, default), tpot (time per output token), e2e\n"
             "  --tpot-ms MS        also require p99 time per output token <= MS (default 50; 0: off)\n"
@@ -33,6 +33,8 @@ static void plan_usage(FILE *f)
             "  --gpus-per-host G   (default 8)     --cores-per-host C   (default 64)\n"
             "  --tools N           tool calls per request (default 1)   --tool-ms MS  tool service time (default 20)\n"
             "  --duration S        simulated seconds of arrivals (default 60; first sixth is warm-up)\n"
+            "  --isolation I       shared (default: Omega, one weight copy per GPU, batching across agents) or\n"
+            "                      per-agent-vm (a CVM per agent: a weight copy each, no batching across agents)\n"
             "  --gpus G            simulate exactly G GPUs instead of searching\n"
             "  --max-gpus G        search limit (default 4096)\n"
             "  --results DIR       measured results to calibrate from (default results)\n"
@@ -86,15 +88,29 @@ static int simulate_gpus(struct omega_sim_config *c, int gpus, int gph, struct p
     return omega_sim_run(c, &p->r, err);
 }
 
+/* A number, or null when there is none (no request completed): jansson refuses NaN. */
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
 static json_t *point_json(const struct plan_point *p)
 {
-    return json_pack("{s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:b, s:f}", "gpus",
-                     p->gpus, "hosts", p->hosts, "ttft_p50_ms", p->r.ttft_p50 * 1e3, "ttft_p99_ms",
-                     p->r.ttft_p99 * 1e3, "tpot_p50_ms", p->r.tpot_p50 * 1e3, "tpot_p99_ms", p->r.tpot_p99 * 1e3,
-                     "e2e_p50_ms", p->r.e2e_p50 * 1e3, "e2e_p99_ms", p->r.e2e_p99 * 1e3, "gpu_util", p->r.gpu_util,
-                     "cpu_util", p->r.cpu_util, "mean_batch", p->r.mean_batch, "throughput_rps", p->r.throughput_rps,
-                     "issued", (json_int_t)p->r.issued, "completed", (json_int_t)p->r.completed, "stable",
-                     p->r.stable, "wall_s", p->r.wall_s);
+    json_t *o = json_object();
+    json_object_set_new(o, "gpus", json_integer(p->gpus));
+    json_object_set_new(o, "hosts", json_integer(p->hosts));
+    json_object_set_new(o, "ttft_p50_ms", num(p->r.ttft_p50 * 1e3));
+    json_object_set_new(o, "ttft_p99_ms", num(p->r.ttft_p99 * 1e3));
+    json_object_set_new(o, "tpot_p50_ms", num(p->r.tpot_p50 * 1e3));
+    json_object_set_new(o, "tpot_p99_ms", num(p->r.tpot_p99 * 1e3));
+    json_object_set_new(o, "e2e_p50_ms", num(p->r.e2e_p50 * 1e3));
+    json_object_set_new(o, "e2e_p99_ms", num(p->r.e2e_p99 * 1e3));
+    json_object_set_new(o, "gpu_util", num(p->r.gpu_util));
+    json_object_set_new(o, "cpu_util", num(p->r.cpu_util));
+    json_object_set_new(o, "mean_batch", num(p->r.mean_batch));
+    json_object_set_new(o, "throughput_rps", num(p->r.throughput_rps));
+    json_object_set_new(o, "issued", json_integer((json_int_t)p->r.issued));
+    json_object_set_new(o, "completed", json_integer((json_int_t)p->r.completed));
+    json_object_set_new(o, "stable", json_boolean(p->r.stable));
+    json_object_set_new(o, "wall_s", num(p->r.wall_s));
+    return o;
 }
 
 static double rel(double sim, double live) { return (sim - live) / live * 100; }
@@ -130,8 +146,11 @@ static int plan_validate(struct omega_sim_config *c, const struct omega_costmode
             worst50 = fabs(e);
         if (!json)
             printf("%-14s %12.2f %12.2f %+7.1f%%\n", f[i].name, lv, sv, e);
-        json_array_append_new(rows, json_pack("{s:s, s:f, s:f, s:f}", "figure", f[i].name, "measured", lv, "simulated",
-                                              sv, "error_pct", e));
+        json_t *row = json_pack("{s:s}", "figure", f[i].name);
+        json_object_set_new(row, "measured", num(lv));
+        json_object_set_new(row, "simulated", num(sv));
+        json_object_set_new(row, "error_pct", num(e));
+        json_array_append_new(rows, row);
     }
     if (json) {
         json_t *o = json_pack("{s:i, s:f, s:i, s:i, s:f, s:o, s:f, s:I, s:I, s:f, s:f, s:i}", "agents", c->agents,
@@ -140,7 +159,12 @@ static int plan_validate(struct omega_sim_config *c, const struct omega_costmode
                               worst50, "live_completed", (json_int_t)live.completed, "sim_completed",
                               (json_int_t)sim.completed, "live_mean_batch", live.mean_batch, "sim_mean_batch",
                               sim.mean_batch, "measured_costs", measured);
-        char *s = json_dumps(o, JSON_INDENT(2));
+        char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        if (!s) {
+            json_decref(o);
+            fprintf(stderr, "omega: plan: cannot format the JSON result\n");
+            return OMEGA_EXIT_INTERNAL;
+        }
         printf("%s\n", s);
         free(s);
         json_decref(o);
@@ -173,7 +197,7 @@ int omega_cmd_plan(int argc, char **argv)
     double slo_ms = 200;
     const char *metric = "ttft", *results = "results", *trace = NULL, *model = "llama2-7b";
     int json = 0, fixed_gpus = 0, max_gpus = 4096, gph = 8, fixed_tokens = 0, validate = 0, have_rate = 0,
-        have_duration = 0;
+        have_duration = 0, per_agent_vm = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -181,8 +205,9 @@ int omega_cmd_plan(int argc, char **argv)
         char *end = NULL;
         if (strcmp(a, "--json") == 0) { json = 1; takes = 0; }
         else if (strcmp(a, "--validate") == 0) { validate = 1; takes = 0; }
+        else if (strcmp(a, "--isolation") == 0 && v) { if (strcmp(v, "shared") == 0) per_agent_vm = 0; else if (strcmp(v, "per-agent-vm") == 0) per_agent_vm = 1; else return omega_cli_usage("plan", "--isolation: shared or per-agent-vm, not '%s'", v); }
         else if (!v) return omega_cli_usage("plan", "%s needs a value (omega plan --help)", a);
-        else if (strcmp(a, "--agents") == 0) { c.agents = (int)strtol(v, &end, 10); if (*end || c.agents <= 0 || c.agents > 10000000) return omega_cli_usage("plan", "--agents: a count from 1 to 10000000, not '%s'", v); }
+        else if (strcmp(a, "--agents") == 0) { c.agents = (int)strtol(v, &end, 10); if (*end || c.agents <= 0 || c.agents > 200000) return omega_cli_usage("plan", "--agents: a count from 1 to 200000 (one simulated actor each), not '%s'", v); }
         else if (strcmp(a, "--slo-ms") == 0) { slo_ms = strtod(v, &end); if (*end || !(slo_ms > 0)) return omega_cli_usage("plan", "--slo-ms: a positive number, not '%s'", v); }
         else if (strcmp(a, "--tpot-ms") == 0) { double t = strtod(v, &end); if (*end || t < 0) return omega_cli_usage("plan", "--tpot-ms: 0 (off) or a positive number, not '%s'", v); tpot_limit_s = t / 1e3; }
         else if (strcmp(a, "--slo-metric") == 0) { metric = v; if (strcmp(v, "ttft") && strcmp(v, "tpot") && strcmp(v, "e2e")) return omega_cli_usage("plan", "--slo-metric: ttft, tpot or e2e, not '%s'", v); }
@@ -252,7 +277,26 @@ int omega_cmd_plan(int argc, char **argv)
         }
     }
 
-    /* Memory bound first: each GPU holds one weight copy and the KV of the requests it serves. */
+    /* A CVM per agent holds its own weight copy and a full context on the GPU, so memory bounds the
+     * agents per GPU; its requests cannot be batched with another agent's. */
+    int min_gpus = 1, vm_density = 0;
+    if (per_agent_vm) {
+        vm_density = omega_cost_density(&cm, c.model, c.model->max_ctx, 0);
+        if (vm_density < 1) {
+            omega_azure_fini(&az);
+            fprintf(stderr, "omega: plan: %s with a %d-token context does not fit one GPU per agent\n", c.model->name,
+                    c.model->max_ctx);
+            return OMEGA_EXIT_USAGE;
+        }
+        min_gpus = (c.agents + vm_density - 1) / vm_density;
+        c.time_slice = 1;
+        if (fixed_gpus && fixed_gpus < min_gpus) {
+            omega_azure_fini(&az);
+            fprintf(stderr, "omega: plan: %d agents in per-agent CVMs need at least %d GPUs (%d per GPU)\n", c.agents,
+                    min_gpus, vm_density);
+            return OMEGA_EXIT_USAGE;
+        }
+    }
     struct plan_point best = {0}, p;
     int found = 0, runs = 0;
     double slo_s = slo_ms / 1e3;
@@ -265,7 +309,9 @@ int omega_cmd_plan(int argc, char **argv)
         found = meets(&best.r, metric, slo_s);
     } else {
         /* Doubling to a configuration that meets the objective, then bisection below it. */
-        int lo = 0, hi = 0, g = 1;
+        int lo = min_gpus - 1, hi = 0, g = min_gpus;
+        if (g > max_gpus)
+            g = max_gpus;
         while (g <= max_gpus) {
             if (simulate_gpus(&c, g, gph, &p, &err) < 0) {
                 omega_azure_fini(&az);
@@ -325,7 +371,15 @@ int omega_cmd_plan(int argc, char **argv)
                               "measured_costs", measured, "kind", measured > 0 ? "calibrated" : "modeled",
                               "model_error", errline, "costmodel", omega_costmodel_to_json(&cm), "rate_per_agent",
                               c.rate_per_agent, "arrivals", c.arrivals_from_trace ? "trace" : "poisson");
-        char *s = json_dumps(o, JSON_INDENT(2));
+        json_object_set_new(o, "isolation", json_string(per_agent_vm ? "per-agent-vm" : "shared"));
+        if (per_agent_vm)
+            json_object_set_new(o, "agents_per_gpu_max", json_integer(vm_density));
+        char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        if (!s) {
+            json_decref(o);
+            fprintf(stderr, "omega: plan: cannot format the JSON result\n");
+            return OMEGA_EXIT_INTERNAL;
+        }
         printf("%s\n", s);
         free(s);
         json_decref(o);
@@ -338,6 +392,11 @@ int omega_cmd_plan(int argc, char **argv)
                c.arrivals_from_trace ? "trace arrivals" : "Poisson", metric, slo_ms, extra, c.cc ? "on" : "off");
         printf("  GPUs needed     %d (%d host%s of %d)\n", best.gpus, best.hosts, best.hosts == 1 ? "" : "s",
                best.gpus / best.hosts);
+        if (per_agent_vm)
+            printf("  isolation       a CVM per agent: at most %d agents per GPU (memory), GPU time-sliced, no batching\n",
+                   vm_density);
+        else
+            printf("  isolation       shared (Omega): one weight copy per GPU, continuous batching across agents\n");
         printf("  TTFT            p50 %.1f ms  p99 %.1f ms\n", best.r.ttft_p50 * 1e3, best.r.ttft_p99 * 1e3);
         printf("  per token       p50 %.2f ms  p99 %.2f ms\n", best.r.tpot_p50 * 1e3, best.r.tpot_p99 * 1e3);
         printf("  request (e2e)   p50 %.1f ms  p99 %.1f ms\n", best.r.e2e_p50 * 1e3, best.r.e2e_p99 * 1e3);

@@ -148,7 +148,7 @@ static void expr(struct g *g, enum gt t, int depth)
         case 16: out(g, "if "); sub(g, G_BOOL, depth); out(g, " then "); sub(g, G_BOOL, depth); out(g, " else "); sub(g, G_BOOL, depth); return;
         case 17: sub(g, G_ENT, depth); out(g, ".getTag(\"t1\")"); return;
         case 18: out(g, "principal has meta && principal.meta has level && principal.meta.level > %d", (int)rn(g, 4)); return;
-        case 19: sub(g, G_REC, depth); out(g, ".flag"); return;
+        case 19: sub(g, G_REC, depth); out(g, chance(g, 50) ? ".flag" : "[\"flag\"]"); return;
         case 20: out(g, "!!"); sub(g, G_BOOL, depth); return;
         default: out(g, "resource in principal"); return;
         }
@@ -276,6 +276,8 @@ static void scope_pr(struct g *g, const char *var, int *slot)
 
 static void policy(struct g *g, int *slot)
 {
+    if (chance(g, 10))
+        out(g, "// rule %u\n", rn(g, 100));
     if (chance(g, 20))
         out(g, "@id(\"rule-%u\")\n", rn(g, 100));
     if (chance(g, 5))

@@ -458,5 +458,41 @@ OMEGA_TEST(policy_cli_eval_and_errors)
     snprintf(cmd, sizeof cmd, "cd '%s' && printf 'permit(principal,,);' > bad.cedar && '%s' policy check --policies bad.cedar 2>&1",
              dir, bin);
     CHECK(sh(out, sizeof out, cmd) == 1 && strstr(out, "bad.cedar:1:18:"));
+    /* against a schema: the payments bundle is valid; a misspelt attribute is located */
+    snprintf(cmd, sizeof cmd, "cd '%s/policy/examples/payments' && '%s' policy check --policies policies.cedar --schema schema.json",
+             OMEGA_SRCDIR, bin);
+    CHECK(sh(out, sizeof out, cmd) == 0);
+    snprintf(cmd, sizeof cmd, "cd '%s/policy/examples/payments' && sed 's/payees.contains/payee.contains/' policies.cedar > '%s/m.cedar' && "
+             "'%s' policy check --policies '%s/m.cedar' --schema schema.json 2>&1", OMEGA_SRCDIR, dir, bin, dir);
+    CHECK(sh(out, sizeof out, cmd) == 1);
+    CHECK_MSG(strstr(out, "m.cedar:6:38: attribute `payee` is not declared for the principal"), "%s", out);
+    return 0;
+}
+
+OMEGA_TEST(policy_replay_sliding_window)
+{
+    char cmd[3000], out[4096];
+    const char *dir = omega_test_tmpdir();
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && printf 'permit(principal, action, resource);\\n"
+             "forbid(principal, action == Action::\"tools/call\", resource == Tool::\"search\") when { context.rate.minute >= 2 };\\n"
+             "forbid(principal, action, resource) when { context.rate.hour >= 4 };\\n' > w.cedar && "
+             "for t in 0 10 20 70 80 90 4000; do printf '{\"agent\":\"a\",\"kind\":\"call\",\"ts\":%%s,\"msg\":{\"method\":\"tools/call\","
+             "\"params\":{\"name\":\"search\",\"arguments\":{}}}}\\n' $t; done > w.jsonl && '%s' policy replay --policies w.cedar w.jsonl",
+             dir, omega_test_omega_bin());
+    int st = omega_test_sh(out, sizeof out, "%s", cmd);
+    CHECK_MSG(st == 1, "exit %d: %s", st, out);
+    /* t=0, 10 allowed; 20: two allowed calls in the last minute → denied; 70: 10 is 60 s old, out
+     * of the window → allowed; 80: one (70) → allowed; 90: two (70, 80) in the minute and four in the
+     * hour → denied by both; 4000: every allowed call is over an hour old → allowed. */
+    const char *want =
+        "{\"line\":1,\"agent\":\"a\",\"decision\":\"allow\",\"policies\":[\"policy0\"]}\n"
+        "{\"line\":2,\"agent\":\"a\",\"decision\":\"allow\",\"policies\":[\"policy0\"]}\n"
+        "{\"line\":3,\"agent\":\"a\",\"decision\":\"deny\",\"policies\":[\"policy1\"]}\n"
+        "{\"line\":4,\"agent\":\"a\",\"decision\":\"allow\",\"policies\":[\"policy0\"]}\n"
+        "{\"line\":5,\"agent\":\"a\",\"decision\":\"allow\",\"policies\":[\"policy0\"]}\n"
+        "{\"line\":6,\"agent\":\"a\",\"decision\":\"deny\",\"policies\":[\"policy1\",\"policy2\"]}\n"
+        "{\"line\":7,\"agent\":\"a\",\"decision\":\"allow\",\"policies\":[\"policy0\"]}\n";
+    CHECK_MSG(strcmp(out, want) == 0, "got\n%s", out);
     return 0;
 }

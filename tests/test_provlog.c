@@ -332,9 +332,19 @@ OMEGA_TEST(provlog_threaded_modes)
                 CHECK(omega_provlog_wait(log, seq) == 0);
             CHECK(omega_provlog_durable(log) > seq);
         }
+        /* The verifier key the monitor hands out pins the log's key. */
+        struct omega_buf vk;
+        omega_buf_init(&vk);
+        CHECK(omega_provlog_verifier_key(log, &vk) == 0 && omega_buf_append(&vk, "", 1) == 0);
+        EVP_PKEY *pinned = NULL;
+        char name[256];
+        CHECK(omega_ed25519_load_public((const char *)vk.data, &pinned, name, sizeof name, &err) == 0);
+        CHECK_STR(name, "omega.local/provlog");
+        omega_buf_fini(&vk);
         CHECK(omega_provlog_close(log, &err) == 0);
         struct omega_provlog_view *v;
-        CHECK(omega_provlog_view_open(&v, dir, key, &err) == 0);
+        CHECK(omega_provlog_view_open(&v, dir, pinned, &err) == 0);
+        EVP_PKEY_free(pinned);
         struct omega_provlog_report r;
         omega_provlog_report_get(v, 0, &r);
         CHECK_MSG(r.intact && r.records == 300, "%s", r.problem);

@@ -96,6 +96,32 @@ OMEGA_TEST(sim_plan_cli)
     CHECK(json_number_value(json_object_get(res, "ttft_p99_ms")) <= 500);
     CHECK(json_is_true(json_object_get(j, "meets_slo")));
     CHECK_STR(json_string_value(json_object_get(j, "kind")), "modeled");
+    long long shared_gpus = json_integer_value(json_object_get(res, "gpus"));
+    json_decref(j);
+
+    /* A CVM per agent: a weight copy each bounds the agents per GPU from below. */
+    rc = omega_test_sh(out, sizeof out, "%s plan --agents 50 --slo-ms 500 --duration 20 --tokens 256,32 "
+                                        "--isolation per-agent-vm --results %s/none --json", bin, omega_test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
+    j = json_loads(out, 0, &je);
+    CHECK_MSG(j, "not JSON: %s", je.text);
+    struct omega_costmodel cm;
+    omega_costmodel_init(&cm);
+    int per = omega_cost_density(&cm, omega_model_find("llama2-7b"), 4096, 0);
+    CHECK(per >= 1);
+    CHECK_EQ_INT(json_integer_value(json_object_get(j, "agents_per_gpu_max")), per);
+    long long vm_gpus = json_integer_value(json_object_get(json_object_get(j, "result"), "gpus"));
+    CHECK_MSG(vm_gpus >= (50 + per - 1) / per && vm_gpus >= shared_gpus, "vm %lld shared %lld", vm_gpus, shared_gpus);
+    json_decref(j);
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "%s plan --agents 50 --isolation per-agent-vm --gpus 2 2>&1", bin), 2);
+
+    /* An overloaded configuration still gives valid JSON (figures without samples are null). */
+    rc = omega_test_sh(out, sizeof out, "%s plan --agents 200 --rate 50 --gpus 1 --duration 2 --tokens 2000,500 "
+                                        "--results %s/none --json", bin, omega_test_tmpdir());
+    CHECK_EQ_INT(rc, 1);
+    j = json_loads(out, 0, &je);
+    CHECK_MSG(j, "not JSON: %s", je.text);
+    CHECK(json_is_false(json_object_get(j, "meets_slo")));
     json_decref(j);
 #endif
     return OMEGA_TEST_PASS;

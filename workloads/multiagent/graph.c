@@ -1,17 +1,12 @@
 /* Agent graphs over the runtime and over HTTP/1.1 (graph.h). The graph logic is written once over a
  * two-call transport (send to a node, receive from any node), so both paths do the same work. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +17,7 @@
 #include "core/allowlist.h"
 #include "core/runtime.h"
 #include "workloads/multiagent/graph.h"
+#include "workloads/multiagent/http.h"
 
 #define MAX_NODES 64
 #define MAX_BYTES (256u << 10)
@@ -332,10 +328,8 @@ int omega_graph_run_omega(const struct omega_graph_spec *g, struct omega_monitor
 /* ---- over HTTP/1.1 -------------------------------------------------------------------------------- */
 
 struct hconn {
-    int fd;
     int upstream;     /* 1: this node serves requests on it; 0: it sends requests on it */
-    size_t len;
-    char buf[1 << 16];
+    struct omega_http_conn c;
 };
 
 struct http_xport {
@@ -343,75 +337,14 @@ struct http_xport {
     struct hconn *conn[MAX_NODES];   /* by peer node */
 };
 
-static int write_all(int fd, struct iovec *v, int n)
-{
-    int i = 0;
-    while (i < n) {
-        ssize_t w = writev(fd, v + i, n - i);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        while (i < n && (size_t)w >= v[i].iov_len)
-            w -= (ssize_t)v[i++].iov_len;
-        if (i < n) {
-            v[i].iov_base = (char *)v[i].iov_base + w;
-            v[i].iov_len -= (size_t)w;
-        }
-    }
-    return 0;
-}
-
-static long http_read(struct hconn *c, char *body, size_t cap)
-{
-    char *end;
-    for (;;) {
-        end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-        if (end)
-            break;
-        if (c->len == sizeof c->buf)
-            return -1;
-        ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
-        if (r <= 0)
-            return -1;
-        c->len += (size_t)r;
-    }
-    size_t hlen = (size_t)(end - c->buf) + 4, clen = 0;
-    int have = 0;
-    for (char *l = memchr(c->buf, '\n', hlen); l && l + 1 < c->buf + hlen;
-         l = memchr(l + 1, '\n', (size_t)(c->buf + hlen - l - 1)))
-        if (strncasecmp(l + 1, "content-length:", 15) == 0) {
-            clen = strtoul(l + 16, NULL, 10);
-            have = 1;
-        }
-    if (!have || clen > cap)
-        return -1;
-    size_t inbuf = c->len - hlen < clen ? c->len - hlen : clen;
-    memcpy(body, c->buf + hlen, inbuf);
-    memmove(c->buf, c->buf + hlen + inbuf, c->len - hlen - inbuf);
-    c->len -= hlen + inbuf;
-    while (inbuf < clen) {
-        ssize_t r = read(c->fd, body + inbuf, clen - inbuf);
-        if (r <= 0)
-            return -1;
-        inbuf += (size_t)r;
-    }
-    return (long)clen;
-}
-
 static int hx_send(struct xport *t, int to, const char *msg, size_t n)
 {
-    struct hconn *c = ((struct http_xport *)t)->conn[to];
-    if (!c)
+    struct hconn *h = ((struct http_xport *)t)->conn[to];
+    if (!h)
         return -1;
-    char hdr[192];
-    int hl = c->upstream
-                 ? snprintf(hdr, sizeof hdr, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n", n)
-                 : snprintf(hdr, sizeof hdr, "POST /a2a HTTP/1.1\r\nHost: n%d\r\nContent-Type: application/json\r\n"
-                                             "Content-Length: %zu\r\n\r\n", to, n);
-    struct iovec v[2] = {{hdr, (size_t)hl}, {(void *)msg, n}};
-    return write_all(c->fd, v, 2);
+    char host[16];
+    snprintf(host, sizeof host, "n%d", to);
+    return h->upstream ? omega_http_respond(&h->c, msg, n) : omega_http_post(&h->c, host, msg, n);
 }
 
 static int hx_recv(struct xport *t, int *from, char *buf, size_t cap, size_t *n)
@@ -419,14 +352,14 @@ static int hx_recv(struct xport *t, int *from, char *buf, size_t cap, size_t *n)
     struct http_xport *h = (struct http_xport *)t;
     int who = -1;
     for (int i = 0; i < MAX_NODES && who < 0; i++)   /* a message already buffered comes first */
-        if (h->conn[i] && memmem(h->conn[i]->buf, h->conn[i]->len, "\r\n\r\n", 4))
+        if (h->conn[i] && memmem(h->conn[i]->c.buf, h->conn[i]->c.len, "\r\n\r\n", 4))
             who = i;
     if (who < 0) {
         struct pollfd p[MAX_NODES];
         int map[MAX_NODES], np = 0;
         for (int i = 0; i < MAX_NODES; i++)
             if (h->conn[i]) {
-                p[np] = (struct pollfd){.fd = h->conn[i]->fd, .events = POLLIN};
+                p[np] = (struct pollfd){.fd = h->conn[i]->c.fd, .events = POLLIN};
                 map[np++] = i;
             }
         if (poll(p, (nfds_t)np, -1) <= 0)
@@ -435,7 +368,7 @@ static int hx_recv(struct xport *t, int *from, char *buf, size_t cap, size_t *n)
             if (p[k].revents)
                 who = map[k];
     }
-    long l = http_read(h->conn[who], buf, cap);
+    long l = omega_http_read(&h->conn[who]->c, buf, cap);
     if (l < 0)
         return -1;
     *from = who;
@@ -445,24 +378,12 @@ static int hx_recv(struct xport *t, int *from, char *buf, size_t cap, size_t *n)
 
 static struct hconn *conn_new(int fd, int upstream)
 {
-    struct hconn *c = calloc(1, sizeof *c);
-    if (!c)
+    struct hconn *h = calloc(1, sizeof *h);
+    if (!h || fd < 0)
         _exit(9);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->fd = fd;
-    c->upstream = upstream;
-    return c;
-}
-
-static int connect_to(uint16_t port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-        _exit(8);
-    return fd;
+    omega_http_conn_init(&h->c, fd);
+    h->upstream = upstream;
+    return h;
 }
 
 static int read_full(int fd, void *p, size_t n)
@@ -486,21 +407,15 @@ int omega_graph_run_http(const struct omega_graph_spec *g, double *samples, stru
     if (pipe(pfd) < 0)
         OMEGA_FAIL(err, OMEGA_EIO, "graph http: pipe: %s", strerror(errno));
     for (int i = 1; i < g->nodes; i++) {
-        struct sockaddr_in sa = {.sin_family = AF_INET};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t sl = sizeof sa;
-        lfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (lfd[i] < 0 || bind(lfd[i], (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd[i], 4) < 0 ||
-            getsockname(lfd[i], (struct sockaddr *)&sa, &sl) < 0) {
+        lfd[i] = omega_http_listen(&port[i]);
+        if (lfd[i] < 0) {
             int e = errno;
-            for (int j = 1; j <= i; j++)
-                if (lfd[j] >= 0)
-                    close(lfd[j]);
+            for (int j = 1; j < i; j++)
+                close(lfd[j]);
             close(pfd[0]);
             close(pfd[1]);
             OMEGA_FAIL(err, OMEGA_EIO, "graph http: loopback listen: %s", strerror(e));
         }
-        port[i] = ntohs(sa.sin_port);
     }
     pid_t pids[MAX_NODES];
     for (int i = g->nodes - 1; i >= 0; i--) {
@@ -515,7 +430,7 @@ int omega_graph_run_http(const struct omega_graph_spec *g, double *samples, stru
         if (i == 0) {
             for (int j = 1; j < g->nodes; j++)
                 if (g->kind != OMEGA_GRAPH_CHAIN || j == 1)
-                    h.conn[j] = conn_new(connect_to(port[j]), 0);
+                    h.conn[j] = conn_new(omega_http_connect(port[j]), 0);
             static double s[MAX_ROUNDS];
             rc = run_root(g, &h.x, s);
             if (rc == 0 && write(pfd[1], s, (size_t)g->rounds * sizeof(double)) != (ssize_t)((size_t)g->rounds * sizeof(double)))
@@ -523,7 +438,7 @@ int omega_graph_run_http(const struct omega_graph_spec *g, double *samples, stru
         } else {
             h.conn[upstream_of(g, i)] = conn_new(accept(lfd[i], NULL, NULL), 1);
             if (g->kind == OMEGA_GRAPH_CHAIN && i + 1 < g->nodes)
-                h.conn[i + 1] = conn_new(connect_to(port[i + 1]), 0);
+                h.conn[i + 1] = conn_new(omega_http_connect(port[i + 1]), 0);
             rc = run_node(g, i, &h.x);
         }
         _exit(rc == 0 ? 0 : 1);   /* closing the connections tells the downstream nodes to end */
