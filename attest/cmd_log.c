@@ -163,48 +163,6 @@ static int print_json(json_t *j)
     return 0;
 }
 
-/* Check a checkpoint the verifier already holds against the log: same origin and key, and the log
- * at that size has that root (the log was not cut back or rewritten since it was handed out). */
-static int check_held_checkpoint(struct omega_provlog_view *v, const char *path, const char *origin, EVP_PKEY *pub,
-                                 char *why, size_t wl)
-{
-    struct omega_buf b;
-    struct omega_error err = {0};
-    omega_buf_init(&b);
-    if (omega_buf_read_file(&b, path, OMEGA_NOTE_MAX, &err) < 0) {
-        snprintf(why, wl, "%s", err.msg);
-        omega_buf_fini(&b);
-        return OMEGA_EXIT_USAGE;
-    }
-    uint8_t raw[32];
-    struct omega_note_verifier ver;
-    struct omega_checkpoint c;
-    int rc = OMEGA_EXIT_OK;
-    if (omega_ed25519_raw_public(pub, raw, &err) < 0 || omega_note_verifier_init(&ver, origin, raw, &err) < 0) {
-        snprintf(why, wl, "%s", err.msg);
-        omega_buf_fini(&b);
-        return OMEGA_EXIT_USAGE;
-    }
-    if (omega_checkpoint_open(b.data, b.len, &ver, &c, &err) < 0) {
-        snprintf(why, wl, "held checkpoint: %s", err.msg);
-        rc = err.code == OMEGA_EVERIFY ? OMEGA_EXIT_NEGATIVE : OMEGA_EXIT_USAGE;
-    } else if (c.size > omega_provlog_view_leaves(v)) {
-        snprintf(why, wl, "the held checkpoint signs %" PRIu64 " leaves but the log has only %" PRIu64
-                 ": the log was cut back", c.size, omega_provlog_view_leaves(v));
-        rc = OMEGA_EXIT_NEGATIVE;
-    } else {
-        uint8_t root[32];
-        if (omega_provlog_view_root(v, c.size, root) < 0 || omega_ct_compare(root, c.root, 32) != 0) {
-            snprintf(why, wl, "the log's first %" PRIu64 " leaves do not match the held checkpoint: history was rewritten",
-                     c.size);
-            rc = OMEGA_EXIT_NEGATIVE;
-        }
-    }
-    omega_note_verifier_fini(&ver);
-    omega_buf_fini(&b);
-    return rc;
-}
-
 static int cmd_verify(int argc, char **argv)
 {
     struct opts o;
@@ -244,12 +202,19 @@ static int cmd_verify(int argc, char **argv)
             omega_provlog_view_free(v);
             return OMEGA_EXIT_USAGE;
         }
-        int hc = check_held_checkpoint(v, o.ckpt, origin[0] ? origin : keyname, pub, why, sizeof why);
+        struct omega_buf b;
+        omega_buf_init(&b);
+        int hc = omega_buf_read_file(&b, o.ckpt, OMEGA_NOTE_MAX, &err);
+        if (hc < 0)
+            snprintf(why, sizeof why, "%s", err.msg);
+        else
+            hc = omega_provlog_view_check_held(v, b.data, b.len, pub, why, sizeof why);
+        omega_buf_fini(&b);
         EVP_PKEY_free(pub);
-        if (hc == OMEGA_EXIT_USAGE) {
+        if (hc < 0 && hc != OMEGA_EVERIFY) {
             fprintf(stderr, "omega log verify: %s\n", why);
             omega_provlog_view_free(v);
-            return hc;
+            return OMEGA_EXIT_USAGE;
         }
         if (hc) {
             r.intact = 0;

@@ -76,6 +76,10 @@ uint64_t omega_provlog_durable(struct omega_provlog *log);
 /* The sticky error that stopped the log (0 while healthy); msg gets the detail. */
 int omega_provlog_failed(struct omega_provlog *log, struct omega_error *err);
 
+/* The log's signing key as a signed-note verifier key "origin+keyid+base64" (appended to out): what
+ * a verifier pins (omega log verify --key), and what attestation evidence binds. */
+int omega_provlog_verifier_key(struct omega_provlog *log, struct omega_buf *out) OMEGA_MUST_CHECK;
+
 /* ---- reading and verifying ---- */
 
 struct omega_provlog_view;
@@ -108,6 +112,12 @@ struct omega_provlog_report {
  * log) are reported but do not make the log count as tampered. */
 void omega_provlog_report_get(const struct omega_provlog_view *v, int allow_unsigned_tail,
                               struct omega_provlog_report *r);
+/* Check a checkpoint note the caller already holds (from an earlier verify, a witness, attestation
+ * evidence) against the log: signed by pub under the log's origin, and the log's first `size`
+ * leaves have its root. Catches a log cut back to an earlier checkpoint, which nothing inside the
+ * log can show. 0 consistent, OMEGA_EVERIFY not, OMEGA_EFORMAT unreadable note; why gets a line. */
+int omega_provlog_view_check_held(struct omega_provlog_view *v, const uint8_t *note, size_t len, EVP_PKEY *pub,
+                                  char *why, size_t wl) OMEGA_MUST_CHECK;
 /* Leaves readable (up to the first unreadable frame). */
 uint64_t omega_provlog_view_leaves(const struct omega_provlog_view *v);
 /* Leaf i as JSON (new reference): decision records resolved to names, or symbols/epochs with "kind". */

@@ -1,5 +1,6 @@
 /* The provenance log's bytes: CRC-32C, LEB128, segment headers, CBOR leaves (libcbor), and the
  * symbol table that interns strings and acts. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@
 /* ---- CRC-32C ---- */
 
 static uint32_t crc_table[8][256];
-static int crc_hw = -1;
+static int crc_hw;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void)
 {
@@ -53,8 +55,7 @@ __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t crc, const 
 
 uint32_t pl_crc32c(uint32_t crc, const void *data, size_t n)
 {
-    if (crc_hw < 0)
-        crc_init();
+    pthread_once(&crc_once, crc_init);
     const uint8_t *p = data;
     crc = ~crc;
 #if defined(__x86_64__)
@@ -192,7 +193,22 @@ static void cb_array(void *c, size_t n) { struct dec_ctx *d = c; d->it->type = P
 static void cb_map(void *c, size_t n) { struct dec_ctx *d = c; d->it->type = PL_C_MAP; d->it->val = n; d->ok = 1; }
 
 static struct cbor_callbacks pl_callbacks;
-static int pl_callbacks_ready;
+static pthread_once_t pl_callbacks_once = PTHREAD_ONCE_INIT;
+
+/* Everything not set stays the library's no-op, so tags, floats, negative integers and indefinite
+ * items leave ok at 0 and are refused: a leaf has one encoding. */
+static void callbacks_init(void)
+{
+    pl_callbacks = cbor_empty_callbacks;
+    pl_callbacks.uint8 = cb_u8;
+    pl_callbacks.uint16 = cb_u16;
+    pl_callbacks.uint32 = cb_u32;
+    pl_callbacks.uint64 = cb_u64;
+    pl_callbacks.byte_string = cb_bstr;
+    pl_callbacks.string = cb_tstr;
+    pl_callbacks.array_start = cb_array;
+    pl_callbacks.map_start = cb_map;
+}
 
 static size_t head_len(uint64_t v)
 {
@@ -201,20 +217,7 @@ static size_t head_len(uint64_t v)
 
 int pl_cbor_next(struct omega_rd *r, struct pl_item *it)
 {
-    if (!pl_callbacks_ready) {
-        /* Everything not set stays the library's no-op, so tags, floats, negative integers and
-         * indefinite items leave ok at 0 and are refused: a leaf has one encoding. */
-        pl_callbacks = cbor_empty_callbacks;
-        pl_callbacks.uint8 = cb_u8;
-        pl_callbacks.uint16 = cb_u16;
-        pl_callbacks.uint32 = cb_u32;
-        pl_callbacks.uint64 = cb_u64;
-        pl_callbacks.byte_string = cb_bstr;
-        pl_callbacks.string = cb_tstr;
-        pl_callbacks.array_start = cb_array;
-        pl_callbacks.map_start = cb_map;
-        pl_callbacks_ready = 1;
-    }
+    pthread_once(&pl_callbacks_once, callbacks_init);
     size_t left = omega_rd_left(r);
     if (r->bad || left == 0)
         return -1;
@@ -289,7 +292,7 @@ size_t pl_enc_string_sym(uint8_t *out, int type, uint64_t num, const char *s, si
     n += len;
     n += cbor_encode_uint(3, out + n, 9);
     n += cbor_encode_bytestring_start(32, out + n, 9);
-    SHA256((const uint8_t *)s, len, out + n);
+    pl_sha256((const uint8_t *)s, len, out + n);
     return n + 32;
 }
 

@@ -28,6 +28,9 @@ enum pl_sym_type { PL_SYM_AGENT = 0, PL_SYM_METHOD = 1, PL_SYM_TARGET = 2, PL_SY
 /* Kinds of leaves. */
 enum pl_leaf_kind { PL_LEAF_RECORD = 0, PL_LEAF_EPOCH = 1, PL_LEAF_SYMBOL = 2 };
 
+/* SHA-256 of n bytes (the low-level call: one- and two-block inputs dominate here). */
+void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32]);
+
 /* CRC-32C (Castagnoli), used for the torn-write check of frames and headers. */
 uint32_t pl_crc32c(uint32_t crc, const void *p, size_t n);
 
@@ -74,6 +77,12 @@ struct pl_tree {
     uint64_t n;
     uint8_t (*lvl[64])[32];  /* lvl[k][j]: subtree of leaves [j*2^k, (j+1)*2^k) */
     uint64_t cap;
+    /* The right edge of the tree of edge_n leaves: its subtrees [edge_lo[i], edge_n) are not perfect,
+     * so no level holds them; proofs against one tree size reuse them instead of rehashing. */
+    uint64_t edge_n;
+    int nedge;
+    uint64_t edge_lo[64];
+    uint8_t edge_h[64][32];
 };
 void pl_tree_init(struct pl_tree *t);
 void pl_tree_fini(struct pl_tree *t);
@@ -82,8 +91,8 @@ int pl_tree_push(struct pl_tree *t, const uint8_t leaf[32]) OMEGA_MUST_CHECK;
 /* Hash of leaves [lo, hi) (hi <= n). */
 void pl_tree_range(const struct pl_tree *t, uint64_t lo, uint64_t hi, uint8_t out[32]);
 /* RFC 6962 inclusion and consistency proofs over the first `size` leaves. */
-int pl_tree_inclusion(const struct pl_tree *t, uint64_t index, uint64_t size, uint8_t (*proof)[32], size_t *n);
-int pl_tree_consistency(const struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*proof)[32], size_t *n);
+int pl_tree_inclusion(struct pl_tree *t, uint64_t index, uint64_t size, uint8_t (*proof)[32], size_t *n);
+int pl_tree_consistency(struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*proof)[32], size_t *n);
 
 /* Interned strings and acts: open addressing over a hash of the content; numbers count per type. */
 struct pl_act {

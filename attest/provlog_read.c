@@ -176,7 +176,7 @@ static const char *check_leaf(struct omega_provlog_view *v, const uint8_t *p, si
         if (npairs != 4 || key[2] != 2 || key[3] != 3)
             return "string symbol must have fields 0,1,2,3";
         uint8_t h[32];
-        SHA256(str, strn, h);
+        pl_sha256(str, strn, h);
         if (memcmp(h, digest, 32) != 0)
             return "symbol digest does not match its name";
         if (memchr(str, 0, strn))
@@ -245,7 +245,10 @@ static void check_checkpoint(struct omega_provlog_view *v, uint32_t seg, uint64_
     int64_t lo = (int64_t)v->covered, hi = (int64_t)v->nleaves - 1;
     if (hi < lo)
         hi = lo;
-    if (omega_checkpoint_open(note, len, &v->verifier, &c, &e) < 0) {
+    int rc = omega_checkpoint_open(note, len, &v->verifier, &c, &e);
+    if (rc == 0 && c.size > v->nleaves && c.size - 1 <= INT64_MAX)
+        hi = (int64_t)c.size - 1;   /* leaves were deleted: the range runs to where the tree ended */
+    if (rc < 0) {
         problem(v, lo, hi, k, "checkpoint %" PRId64 " (segment %u, offset %" PRIu64 "): %s", k, seg, off, e.msg);
         return;
     }
@@ -309,7 +312,7 @@ static int scan_segment(struct omega_provlog_view *v, uint32_t s)
         }
         if (!crc_ok) {
             /* A torn tail is the end of the last segment with no good frame after it. */
-            int torn = last && !valid_frame_after(p, n, off + 1);
+            int torn = last && v->recovery && !valid_frame_after(p, n, off + 1);
             if (torn) {
                 v->torn = 1;
                 v->torn_off = off;
@@ -317,7 +320,7 @@ static int scan_segment(struct omega_provlog_view *v, uint32_t s)
             problem(v, (int64_t)v->nleaves, -1, -1,
                     "%s at segment %u offset %zu (leaves from %" PRIu64 " on are unreadable)",
                     torn ? (whole ? "torn tail: last frame fails its checksum" : "torn tail: last frame is incomplete")
-                         : (whole ? "frame fails its checksum" : "frame length runs past the segment"),
+                         : (whole ? "frame fails its checksum" : "frame runs past the end of the segment (cut short?)"),
                     s, off, v->nleaves);
             sg->good_end = off;
             return 0;
@@ -334,8 +337,10 @@ static int scan_segment(struct omega_provlog_view *v, uint32_t s)
                 uint8_t kind = 0;
                 const char *why = il ? check_leaf(v, pay + q, il, &kind) : "not one complete CBOR item";
                 if (*why) {
-                    problem(v, (int64_t)v->nleaves, (int64_t)v->nleaves, -1, "leaf %" PRIu64 " (segment %u, offset %zu): %s",
-                            v->nleaves, s, off + hdr + q, why);
+                    /* The change is this leaf or one before it that no checkpoint vouches for. */
+                    problem(v, (int64_t)v->covered, (int64_t)v->nleaves, -1,
+                            "leaf %" PRIu64 " (segment %u, offset %zu): %s (the change is in leaves %" PRIu64 "..%" PRIu64 ")",
+                            v->nleaves, s, off + hdr + q, why, v->covered, v->nleaves);
                     break;
                 }
                 uint8_t h[32];
@@ -359,17 +364,19 @@ static int load(struct omega_provlog_view *v, EVP_PKEY *pub, struct omega_error 
         struct omega_error e = {0};
         int rc = pl_header_parse(sg->p, sg->n, &sg->h, &e);
         sg->good_end = 0;
-        if (rc < 0 && s == 0 && rc == OMEGA_EFORMAT)
-            OMEGA_FAIL(err, OMEGA_EFORMAT, "%s", e.msg);
         if (rc < 0) {
-            /* A header cut short in the last segment is a roll-over the crash interrupted. */
-            int torn = s + 1 == v->nsegs && s > 0 && sg->n < PL_HDR_FIXED + PL_ORIGIN_MAX + 4 &&
-                       !valid_frame_after(sg->p, sg->n, 1);
+            /* A header with nothing after it in the last segment is a segment creation the crash
+             * interrupted (frames go in only once the header is durable): nothing in it was acknowledged. */
+            int torn = v->recovery && s + 1 == v->nsegs && !valid_frame_after(sg->p, sg->n, 1);
             if (torn) {
                 v->torn = 1;
                 v->torn_seg_header = 1;
+                problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s (torn segment creation)", s, e.msg);
+                return 0;
             }
-            problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s%s", s, e.msg, torn ? " (torn roll-over)" : "");
+            if (s == 0 && rc == OMEGA_EFORMAT)
+                OMEGA_FAIL(err, OMEGA_EFORMAT, "%s", e.msg);
+            problem(v, (int64_t)v->nleaves, -1, -1, "segment %u: %s", s, e.msg);
             return 0;
         }
         if (s == 0) {
@@ -506,6 +513,11 @@ int pl_list_segments(const char *dir, char ***names, size_t *n, struct omega_err
 
 int omega_provlog_view_open(struct omega_provlog_view **out, const char *path, EVP_PKEY *pub, struct omega_error *err)
 {
+    return pl_view_open(out, path, pub, 0, err);
+}
+
+int pl_view_open(struct omega_provlog_view **out, const char *path, EVP_PKEY *pub, int recovery, struct omega_error *err)
+{
     *out = NULL;
     struct stat st;
     if (stat(path, &st) < 0)
@@ -526,6 +538,7 @@ int omega_provlog_view_open(struct omega_provlog_view **out, const char *path, E
         goto out;
     }
     v->nsegs = n;
+    v->recovery = recovery;
     for (size_t i = 0; i < n; i++) {
         char p[4096];
         if (names)
@@ -681,7 +694,8 @@ static json_t *time_json(uint64_t ms)
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     char b[64];
-    gmtime_r(&s, &tm);
+    if (!gmtime_r(&s, &tm))
+        return json_null();   /* past what a calendar date can say */
     size_t k = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(b + k, sizeof b - k, ".%03uZ", (unsigned)(ms % 1000));
     return json_string(b);
@@ -763,7 +777,7 @@ json_t *omega_provlog_view_leaf_json(const struct omega_provlog_view *v, uint64_
                     const char *s = pl_sym_str(v->syms, t, k, &len);
                     uint8_t h[32];
                     char hex[65];
-                    SHA256((const uint8_t *)s, len, h);
+                    pl_sha256((const uint8_t *)s, len, h);
                     omega_hex_encode(h, 32, hex);
                     json_object_set_new(o, "name", json_stringn(s, len));
                     json_object_set_new(o, "digest", json_string(hex));
@@ -800,4 +814,35 @@ size_t omega_provlog_view_context(const struct omega_provlog_view *v, uint64_t i
     }
 #undef ADD
     return n < max ? n : max;
+}
+
+int omega_provlog_view_check_held(struct omega_provlog_view *v, const uint8_t *note, size_t len, EVP_PKEY *pub,
+                                  char *why, size_t wl)
+{
+    uint8_t raw[32], root[32];
+    struct omega_note_verifier ver;
+    struct omega_checkpoint c;
+    struct omega_error err = {0};
+    if (omega_ed25519_raw_public(pub, raw, &err) < 0 || omega_note_verifier_init(&ver, v->origin, raw, &err) < 0) {
+        snprintf(why, wl, "%s", err.msg);
+        return OMEGA_EFORMAT;
+    }
+    int rc = 0;
+    if (omega_checkpoint_open(note, len, &ver, &c, &err) < 0) {
+        snprintf(why, wl, "held checkpoint: %s", err.msg);
+        rc = err.code == OMEGA_EVERIFY ? OMEGA_EVERIFY : OMEGA_EFORMAT;
+    } else if (c.size > v->nleaves) {
+        snprintf(why, wl, "a held checkpoint signs %" PRIu64 " leaves but the log has %" PRIu64 ": the log was cut back",
+                 c.size, v->nleaves);
+        rc = OMEGA_EVERIFY;
+    } else {
+        pl_tree_range(&v->tree, 0, c.size, root);
+        if (omega_ct_compare(root, c.root, 32) != 0) {
+            snprintf(why, wl, "the log's first %" PRIu64 " leaves do not match a held checkpoint: history was rewritten",
+                     c.size);
+            rc = OMEGA_EVERIFY;
+        }
+    }
+    omega_note_verifier_fini(&ver);
+    return rc;
 }

@@ -23,13 +23,21 @@ void omega_provlog_leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
     SHA256_Final(out, &c);
 }
 
+void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
+}
+
 void omega_provlog_node_hash(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
 {
     uint8_t buf[65];
     buf[0] = 0x01;
     memcpy(buf + 1, l, 32);
     memcpy(buf + 33, r, 32);
-    SHA256(buf, sizeof buf, out);
+    pl_sha256(buf, sizeof buf, out);
 }
 
 static const uint8_t empty_root[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
@@ -91,6 +99,8 @@ int pl_tree_push(struct pl_tree *t, const uint8_t leaf[32])
         t->cap = cap;
     }
     uint64_t i = t->n++;
+    t->edge_n = 0;   /* a new leaf moves the right edge */
+    t->nedge = 0;
     memcpy(t->lvl[0][i], leaf, 32);
     /* Complete every perfect subtree that ends at this leaf. */
     for (int k = 1; k < 64 && ((i + 1) & ((1ull << k) - 1)) == 0; k++) {
@@ -120,11 +130,42 @@ void pl_tree_range(const struct pl_tree *t, uint64_t lo, uint64_t hi, uint8_t ou
         memcpy(out, t->lvl[k][lo >> k], 32);
         return;
     }
+    if (hi == t->edge_n)
+        for (int i = 0; i < t->nedge; i++)
+            if (t->edge_lo[i] == lo) {
+                memcpy(out, t->edge_h[i], 32);
+                return;
+            }
     uint64_t k = split_point(w);
     uint8_t l[32], r[32];
     pl_tree_range(t, lo, lo + k, l);
     pl_tree_range(t, lo + k, hi, r);
     omega_provlog_node_hash(l, r, out);
+}
+
+/* Cache the right edge of the tree of n leaves, smallest subtree first so each costs one hash. */
+static void edge_build(struct pl_tree *t, uint64_t n)
+{
+    if (t->edge_n == n)
+        return;
+    uint64_t lo_list[64], lo = 0;
+    int m = 0;
+    while (n - lo > 1 && m < 64) {
+        uint64_t w = n - lo;
+        if ((w & (w - 1)) == 0 && (lo & (w - 1)) == 0)
+            break;
+        lo_list[m++] = lo;
+        lo += split_point(w);
+    }
+    t->edge_n = n;
+    t->nedge = 0;
+    for (int i = m - 1; i >= 0; i--) {
+        uint8_t h[32];
+        pl_tree_range(t, lo_list[i], n, h);
+        t->edge_lo[t->nedge] = lo_list[i];
+        memcpy(t->edge_h[t->nedge], h, 32);
+        t->nedge++;
+    }
 }
 
 /* PATH(m, D[lo:hi]) of RFC 6962 2.1.1, leaf side first. */
@@ -142,11 +183,12 @@ static void path(const struct pl_tree *t, uint64_t m, uint64_t lo, uint64_t hi, 
     }
 }
 
-int pl_tree_inclusion(const struct pl_tree *t, uint64_t index, uint64_t size, uint8_t (*proof)[32], size_t *n)
+int pl_tree_inclusion(struct pl_tree *t, uint64_t index, uint64_t size, uint8_t (*proof)[32], size_t *n)
 {
     *n = 0;
     if (size > t->n || index >= size)
         return OMEGA_EINVAL;
+    edge_build(t, size);
     path(t, index, 0, size, proof, n);
     return 0;
 }
@@ -171,11 +213,12 @@ static void subproof(const struct pl_tree *t, uint64_t m, uint64_t lo, uint64_t 
     }
 }
 
-int pl_tree_consistency(const struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*proof)[32], size_t *n)
+int pl_tree_consistency(struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*proof)[32], size_t *n)
 {
     *n = 0;
     if (size > t->n || m > size)
         return OMEGA_EINVAL;
+    edge_build(t, size);
     if (m == 0 || m == size)
         return 0;
     subproof(t, m, 0, size, 1, proof, n);

@@ -44,12 +44,16 @@ struct omega_provlog_view {
     uint64_t epoch_ms, last_time, cur_epoch, epoch_records;
     uint64_t records, symbols, epochs, digests, bytes, covered;
     /* verdict */
+    int recovery;          /* 1: tell a torn tail from damage (costly scan past a bad frame) */
     int bad, torn, torn_seg_header;
     uint64_t torn_off;
     int64_t first_bad, last_bad, bad_checkpoint;
     char problem[320];
 };
 
+/* view_open for the writer's recovery. */
+int pl_view_open(struct omega_provlog_view **out, const char *path, EVP_PKEY *pub, int recovery,
+                 struct omega_error *err);
 /* Segment file names in dir, sorted (owned array of owned strings). */
 int pl_list_segments(const char *dir, char ***names, size_t *n, struct omega_error *err);
 

@@ -547,14 +547,14 @@ static void free_log(struct omega_provlog *l)
 static int recover(struct omega_provlog *l, struct omega_error *err)
 {
     struct omega_provlog_view *v = NULL;
-    OMEGA_TRY(omega_provlog_view_open(&v, l->dir, l->key, err));
+    OMEGA_TRY(pl_view_open(&v, l->dir, l->key, 1, err));
     int rc = 0;
     if (v->bad && !v->torn) {
         rc = omega_error_set(err, OMEGA_EVERIFY, __FILE__, __LINE__,
                              "refusing to append to a damaged log: %s", v->problem);
         goto out;
     }
-    if (strcmp(v->origin, l->origin) != 0) {
+    if (!(v->torn_seg_header && v->nsegs == 1) && strcmp(v->origin, l->origin) != 0) {
         rc = omega_error_set(err, OMEGA_EINVAL, __FILE__, __LINE__, "the log's origin is '%s', not '%s'", v->origin,
                              l->origin);
         goto out;
@@ -563,9 +563,14 @@ static int recover(struct omega_provlog *l, struct omega_error *err)
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/" PL_SEG_NAME, l->dir, last);
     if (v->torn && v->torn_seg_header) {
-        /* The crash hit a roll-over before the new header was durable: nothing in it was acknowledged. */
+        /* The crash hit a segment creation before its header was durable: nothing in it was acknowledged. */
+        omega_log(OMEGA_LOG_WARN, "provlog: removing %s, a segment whose creation a crash interrupted", path);
         if (unlink(path) < 0 || (l->cfg.fsync && fsync(l->dirfd) < 0)) {
             rc = omega_error_set(err, OMEGA_EIO, __FILE__, __LINE__, "cannot remove torn segment %s", path);
+            goto out;
+        }
+        if (last == 0) {
+            rc = new_segment(l, 0, 0, err);
             goto out;
         }
         last--;
@@ -712,4 +717,11 @@ int omega_provlog_close(struct omega_provlog *l, struct omega_error *err)
     }
     free_log(l);
     return rc;
+}
+
+int omega_provlog_verifier_key(struct omega_provlog *l, struct omega_buf *out)
+{
+    struct omega_note_verifier v;
+    OMEGA_TRY(omega_note_verifier_init(&v, l->origin, l->pub, NULL));
+    return omega_note_verifier_format(&v, out);
 }

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 
 #include "attest/checkpoint.h"
+#include "attest/merkle.h"
 #include "attest/provlog.h"
 #include "attest/provlog_gen.h"
 #include "attest/provlog_impl.h"
@@ -331,9 +332,19 @@ OMEGA_TEST(provlog_threaded_modes)
                 CHECK(omega_provlog_wait(log, seq) == 0);
             CHECK(omega_provlog_durable(log) > seq);
         }
+        /* The verifier key the monitor hands out pins the log's key. */
+        struct omega_buf vk;
+        omega_buf_init(&vk);
+        CHECK(omega_provlog_verifier_key(log, &vk) == 0 && omega_buf_append(&vk, "", 1) == 0);
+        EVP_PKEY *pinned = NULL;
+        char name[256];
+        CHECK(omega_ed25519_load_public((const char *)vk.data, &pinned, name, sizeof name, &err) == 0);
+        CHECK_STR(name, "omega.local/provlog");
+        omega_buf_fini(&vk);
         CHECK(omega_provlog_close(log, &err) == 0);
         struct omega_provlog_view *v;
-        CHECK(omega_provlog_view_open(&v, dir, key, &err) == 0);
+        CHECK(omega_provlog_view_open(&v, dir, pinned, &err) == 0);
+        EVP_PKEY_free(pinned);
         struct omega_provlog_report r;
         omega_provlog_report_get(v, 0, &r);
         CHECK_MSG(r.intact && r.records == 300, "%s", r.problem);
@@ -375,5 +386,48 @@ OMEGA_TEST(provlog_segments_and_reopen)
     CHECK(omega_provlog_open(&log, dir, &cfg, other, &err) < 0);
     EVP_PKEY_free(other);
     EVP_PKEY_free(key);
+    return 0;
+}
+
+OMEGA_TEST(provlog_agrees_with_merkle)
+{
+    /* The log's cached-level proofs and fast hashing against the shared RFC 6962 code, over trees of
+     * every size to 300: same roots, and each side's proofs verify under the other's verifier. */
+    struct pl_tree t;
+    pl_tree_init(&t);
+    omega_merkle_hash *leaves = malloc(300 * sizeof *leaves);
+    CHECK(leaves);
+    for (int i = 0; i < 300; i++) {
+        uint8_t b[3] = {(uint8_t)i, (uint8_t)(i >> 8), 0x5a}, h[32];
+        omega_provlog_leaf_hash(b, 3, h);
+        omega_merkle_leaf_hash(b, 3, leaves[i]);
+        CHECK(memcmp(h, leaves[i], 32) == 0);
+        CHECK(pl_tree_push(&t, h) == 0);
+    }
+    uint8_t proof[64][32], root[32], r2[32];
+    omega_merkle_hash mproof[OMEGA_MERKLE_MAX_PROOF];
+    size_t n, mn;
+    for (uint64_t size = 1; size <= 300; size += (size < 70 ? 1 : 13)) {
+        pl_tree_range(&t, 0, size, root);
+        omega_merkle_root((const omega_merkle_hash *)leaves, size, r2);
+        CHECK_MSG(memcmp(root, r2, 32) == 0, "root of %" PRIu64, size);
+        for (uint64_t i = 0; i < size; i += 1 + size / 17) {
+            CHECK(pl_tree_inclusion(&t, i, size, proof, &n) == 0);
+            CHECK(omega_merkle_inclusion_verify(leaves[i], i, size, (const omega_merkle_hash *)proof, n, root) == 0);
+            CHECK(omega_merkle_inclusion_proof((const omega_merkle_hash *)leaves, size, i, mproof, &mn) == 0);
+            CHECK(mn == n && memcmp(mproof, proof, n * 32) == 0);
+            CHECK(omega_provlog_verify_inclusion(leaves[i], i, size, (const uint8_t(*)[32])mproof, mn, root) == 0);
+        }
+        for (uint64_t m = 1; m < size; m += 1 + size / 11) {
+            uint8_t rm[32];
+            pl_tree_range(&t, 0, m, rm);
+            CHECK(pl_tree_consistency(&t, m, size, proof, &n) == 0);
+            CHECK(omega_merkle_consistency_verify(m, rm, size, root, (const omega_merkle_hash *)proof, n) == 0);
+            CHECK(omega_merkle_consistency_proof((const omega_merkle_hash *)leaves, size, m, mproof, &mn) == 0);
+            CHECK(mn == n && memcmp(mproof, proof, n * 32) == 0);
+        }
+    }
+    free(leaves);
+    pl_tree_fini(&t);
     return 0;
 }
