@@ -189,9 +189,15 @@ int omega_costmodel_fit_llm(struct omega_costmodel *cm, const json_t *summary, c
         double t = metric_base(m);
         json_t *jb = json_object_get(params, "batch");
         int gpus = json_is_integer(json_object_get(params, "gpus")) ? (int)json_integer_value(json_object_get(params, "gpus")) : 1;
-        if (preset_of(params, &p) < 0 || !json_is_integer(jb) || !(t > 0) || gpus != 1 || n >= 256)
+        /* bf16 only: a quantised path's cost is its kernels' (dequantisation, batched GEMV), not the roofline's,
+         * and one such point would bend the whole line. */
+        const char *dtype = json_string_value(json_object_get(params, "dtype"));
+        if (preset_of(params, &p) < 0 || !json_is_integer(jb) || !(t > 0) || gpus != 1 || n >= 256 ||
+            (dtype && strcmp(dtype, "bf16") != 0))
             continue;
-        json_t *jc = json_object_get(params, "ctx");
+        json_t *jc = json_object_get(params, "context");
+        if (!jc)
+            jc = json_object_get(params, "ctx");
         double ctx = json_is_number(jc) ? json_number_value(jc) : DEFAULT_DECODE_CTX;
         double x = decode_bytes(&p, (int)json_integer_value(jb), ctx);
         xs[n] = x;
@@ -351,8 +357,27 @@ int omega_costmodel_take_cpu(struct omega_costmodel *cm, const json_t *summary, 
     return n;
 }
 
-/* The newest run folder of a suite holding a summary.json (by its modification time); for llm only
- * runs measured on a GPU count, so an emu run cannot pass itself off as a calibration. */
+/* Single-GPU bf16 decode step times in an llm summary: what the fit can use. */
+static int fit_points_in(const json_t *j)
+{
+    int n = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(j, "metrics"), i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const json_t *p = json_object_get(m, "params");
+        json_t *g = json_object_get(p, "gpus");
+        const char *dtype = json_string_value(json_object_get(p, "dtype"));
+        if (name && strncmp(name, "decode_step_", 12) == 0 && (!g || json_integer_value(g) == 1) &&
+            (!dtype || strcmp(dtype, "bf16") == 0))
+            n++;
+    }
+    return n;
+}
+
+/* The newest run folder of a suite holding a summary.json (by its modification time). For llm only runs
+ * measured on a GPU count, so an emu run cannot pass itself off as a calibration, and among those the
+ * one with the most single-GPU points (a tensor-parallel run on other cards calibrates nothing here). */
 static json_t *newest_summary(const char *results_dir, const char *suite, char *path, size_t pathlen)
 {
     char dir[1024];
@@ -362,6 +387,7 @@ static json_t *newest_summary(const char *results_dir, const char *suite, char *
         return NULL;
     json_t *best = NULL;
     double best_t = -1;
+    int best_pts = -1, is_llm = strcmp(suite, "llm") == 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
@@ -372,19 +398,24 @@ static json_t *newest_summary(const char *results_dir, const char *suite, char *
         if (stat(p, &st) < 0)
             continue;
         double t = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec * 1e-9;
-        if (t <= best_t)
+        if (!is_llm && t <= best_t)
             continue;
         json_t *j = json_load_file(p, 0, NULL);
         if (!j)
             continue;
-        const char *be = json_string_value(json_object_get(json_object_get(j, "machine"), "backend"));
-        if (strcmp(suite, "llm") == 0 && (!be || strcmp(be, "emu") == 0)) {
-            json_decref(j);
-            continue;
+        int pts = 0;
+        if (is_llm) {
+            const char *be = json_string_value(json_object_get(json_object_get(j, "machine"), "backend"));
+            pts = fit_points_in(j);
+            if (!be || strcmp(be, "emu") == 0 || pts < best_pts || (pts == best_pts && t <= best_t)) {
+                json_decref(j);
+                continue;
+            }
         }
         json_decref(best);
         best = j;
         best_t = t;
+        best_pts = pts;
         snprintf(path, pathlen, "%s", p);
     }
     closedir(d);

@@ -251,13 +251,20 @@ static json_t *synthetic_llm_summary(double eff, double launch, const char *back
             json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:s, s:i, s:i, s:s}, s:s}", "name",
                                                      "decode_step_ms", "unit", "ms", "value", t * 1e3, "params",
                                                      "model", models[mi], "dtype", "bf16", "batch", batches[bi],
-                                                     "ctx", 1024, "cc", "off", "kind", "measured"));
+                                                     mi == 0 ? "ctx" : "context", 1024, "cc", "off", "kind", "measured"));
         }
     json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:i}}", "name", "prefill_gemm_fraction",
                                              "unit", "ratio", "value", 0.8, "params", "model", "llama2-7b", "batch", 1));
     json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:s, s:i}}", "name", "cc_overhead_pct", "unit",
                                              "%", "value", 4.0, "params", "model", "llama2-7b", "dtype", "bf16",
                                              "batch", 1));
+    /* Points the fit must leave out: a quantised path far off the roofline, a tensor-parallel run. */
+    json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:s, s:i, s:i, s:i}}", "name", "decode_step_ms",
+                                             "unit", "ms", "value", 107.0, "params", "model", "llama2-70b", "dtype",
+                                             "int8", "batch", 8, "gpus", 1, "context", 128));
+    json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:s, s:i, s:i, s:i}}", "name", "decode_step_ms",
+                                             "unit", "ms", "value", 3.0, "params", "model", "llama2-70b", "dtype",
+                                             "bf16", "batch", 1, "gpus", 2, "context", 128));
     return json_pack("{s:s, s:{s:s}, s:o}", "suite", "llm", "machine", "backend", backend, "metrics", metrics);
 }
 
@@ -309,8 +316,17 @@ OMEGA_TEST(sim_costmodel_fit)
                             "params");
     snprintf(path, sizeof path, "%s/policy/r/summary.json", dir);
     CHECK(json_dump_file(pol, path, 0) == 0);
+    /* A newer tensor-parallel run on other cards has no single-GPU points: the older run still calibrates. */
+    json_t *tp = json_pack("{s:s, s:{s:s}, s:[{s:s, s:s, s:f, s:{s:s, s:s, s:i, s:i}}]}", "suite", "llm", "machine",
+                           "backend", "cuda", "metrics", "name", "decode_step_ms", "unit", "ms", "value", 23.6,
+                           "params", "model", "llama2-70b", "dtype", "bf16", "batch", 1, "gpus", 2);
+    CHECK(omega_test_sh(NULL, 0, "mkdir -p %s/llm/c-tp && sleep 0.05", dir) == 0);
+    snprintf(path, sizeof path, "%s/llm/c-tp/summary.json", dir);
+    CHECK(json_dump_file(tp, path, 0) == 0);
+    json_decref(tp);
     omega_costmodel_init(&c2);
     CHECK(omega_costmodel_load(&c2, dir) >= 12);
+    CHECK_MSG(strstr(c2.eff_bw.source, "b-cuda") != NULL, "calibrated from %s", c2.eff_bw.source);
     CHECK(fabs(c2.eff_bw.value - 0.71) < 0.005 && c2.eff_bw.measured);
     CHECK(fabs(c2.policy_s.value - 2.5e-6) < 1e-12 && c2.policy_s.measured);
     CHECK(fabs(c2.monitor_s.value - 3.5e-6) < 1e-12);
