@@ -416,7 +416,14 @@ static json_t *newest_summary(const char *results_dir, const char *suite, char *
         best = j;
         best_t = t;
         best_pts = pts;
-        snprintf(path, pathlen, "%s", p);
+        /* name the file relative to the source tree: results travel with the repository */
+        const char *shown = p;
+#ifdef OMEGA_SRCDIR
+        size_t sl = strlen(OMEGA_SRCDIR);
+        if (strncmp(p, OMEGA_SRCDIR, sl) == 0 && p[sl] == '/')
+            shown = p + sl + 1;
+#endif
+        snprintf(path, pathlen, "%s", shown);
     }
     closedir(d);
     return best;
