@@ -247,8 +247,9 @@ void omega_paper_rows(const json_t *suites, const struct omega_costmodel *cm, st
         if (!pd)
             pd = omega_summary_find(pol, "policy_decision_us", NULL);
         r->base = conv(pd, "baseline", 1e-3);
-        snprintf(r->note, sizeof r->note, "Omega: decision + label join + record (monitor_path_us); baseline: "
-                                          "cedar-wasm deciding the same request");
+        json_t *rec = json_object_get(json_object_get(monitor, "params"), "provenance_record");
+        snprintf(r->note, sizeof r->note, "Omega: monitor_path_us (decision + label join%s); baseline: cedar-wasm "
+                 "deciding the same request", json_is_false(rec) ? ", no provenance record" : " + record");
     } else {
         not_run(r, "policy", pol ? "no monitor_path_us" : why_pol);
     }
