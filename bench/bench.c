@@ -133,8 +133,14 @@ json_t *omega_machine_describe(void)
     json_object_set_new(m, "gpu", line[0] ? json_string(line) : json_string("none"));
     /* Commit: the build's, and the working tree's state now. */
     json_object_set_new(m, "build_commit", json_string(OMEGA_BUILD_COMMIT));
-    run_cmd_line("git rev-parse HEAD 2>/dev/null", line, sizeof line);
-    json_object_set_new(m, "commit", json_string(line[0] ? line : OMEGA_BUILD_COMMIT));
+    /* A run on another machine (a GPU host given a copy of the tree, without its history) states the
+     * source commit in OMEGA_SOURCE_COMMIT; otherwise ask git, and last the build's own. */
+    const char *src = getenv("OMEGA_SOURCE_COMMIT");
+    if (src && *src)
+        snprintf(line, sizeof line, "%s", src);
+    else
+        run_cmd_line("git rev-parse HEAD 2>/dev/null", line, sizeof line);
+    json_object_set_new(m, "commit", json_string(line[0] && strcmp(line, "HEAD") != 0 ? line : OMEGA_BUILD_COMMIT));
     run_cmd_line("git status --porcelain --untracked-files=no 2>/dev/null | head -c 1 | wc -c", line, sizeof line);
     json_object_set_new(m, "dirty", json_boolean(atoi(line) > 0));
     json_object_set_new(m, "configure", json_string(OMEGA_CONFIGURE_LINE));

@@ -1,17 +1,12 @@
 /* omega bench isolation: agent start-up, channel round trip, agent-to-agent latency against
  * HTTP/1.1 over loopback TCP, and memory per agent at scale (issue 2, item 6). */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +18,7 @@
 #include "core/monitor.h"
 #include "core/runtime.h"
 #include "core/util.h"
+#include "workloads/multiagent/http.h"
 
 #define NSIZES 8
 static const size_t a2a_sizes[NSIZES] = {64, 256, 1024, 4096, 8192, 65536, 262144, 1048576};
@@ -162,130 +158,42 @@ static int idle_agent(struct omega_agent *ag, const void *arg, size_t arglen)
 
 /* ---- HTTP/1.1 over loopback TCP: the baseline --------------------------------------------------- */
 
-struct hconn {
-    int fd;
-    size_t len;
-    char buf[1 << 16];
-};
-
-static int write_all(int fd, const struct iovec *iov, int n)
-{
-    struct iovec v[4];
-    memcpy(v, iov, (size_t)n * sizeof *v);
-    int i = 0;
-    while (i < n) {
-        ssize_t w = writev(fd, v + i, n - i);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        while (i < n && (size_t)w >= v[i].iov_len)
-            w -= (ssize_t)v[i++].iov_len;
-        if (i < n) {
-            v[i].iov_base = (char *)v[i].iov_base + w;
-            v[i].iov_len -= (size_t)w;
-        }
-    }
-    return 0;
-}
-
-/* Read one HTTP/1.1 message (request or response): headers, then Content-Length bytes of body. */
-static long http_read(struct hconn *c, uint8_t *body, size_t cap)
-{
-    char *end;
-    for (;;) {
-        end = memmem(c->buf, c->len, "\r\n\r\n", 4);
-        if (end)
-            break;
-        if (c->len == sizeof c->buf)
-            return -1;
-        ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
-        if (r <= 0)
-            return -1;
-        c->len += (size_t)r;
-    }
-    size_t hlen = (size_t)(end - c->buf) + 4, clen = 0;
-    int have = 0;
-    for (char *l = memchr(c->buf, '\n', hlen); l && l < c->buf + hlen; l = memchr(l + 1, '\n', (size_t)(c->buf + hlen - l - 1))) {
-        if (strncasecmp(l + 1, "content-length:", 15) == 0) {
-            clen = strtoul(l + 16, NULL, 10);
-            have = 1;
-        }
-    }
-    if (!have || clen > cap)
-        return -1;
-    size_t inbuf = c->len - hlen < clen ? c->len - hlen : clen;
-    memcpy(body, c->buf + hlen, inbuf);
-    memmove(c->buf, c->buf + hlen + inbuf, c->len - hlen - inbuf);
-    c->len -= hlen + inbuf;
-    while (inbuf < clen) {
-        ssize_t r = read(c->fd, body + inbuf, clen - inbuf);
-        if (r <= 0)
-            return -1;
-        inbuf += (size_t)r;
-    }
-    return (long)clen;
-}
-
 static void http_server(int lfd)
 {
-    static struct hconn c;
+    static struct omega_http_conn c;
     static uint8_t body[(1 << 20) + 64];
-    c.fd = accept(lfd, NULL, NULL);
-    int one = 1;
-    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    static const char rsp[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n"
-                              "{\"ok\":true}     ";
+    omega_http_conn_init(&c, accept(lfd, NULL, NULL));
     for (;;) {
-        long n = http_read(&c, body, sizeof body);
+        long n = omega_http_read(&c, body, sizeof body);
         if (n < 0 || (n == 4 && memcmp(body, "quit", 4) == 0))
             _exit(0);
-        struct iovec v = {(void *)rsp, sizeof rsp - 1};
-        if (write_all(c.fd, &v, 1) < 0)
+        if (omega_http_respond(&c, "{\"ok\":true}     ", ACK_BYTES) < 0)
             _exit(1);
     }
 }
 
-static int http_post(struct hconn *c, const uint8_t *msg, size_t n, uint8_t *ack, size_t cap)
-{
-    char hdr[160];
-    int hl = snprintf(hdr, sizeof hdr,
-                      "POST /a2a HTTP/1.1\r\nHost: server\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n", n);
-    struct iovec v[2] = {{hdr, (size_t)hl}, {(void *)msg, n}};
-    if (write_all(c->fd, v, 2) < 0)
-        return -1;
-    return http_read(c, ack, cap) == ACK_BYTES ? 0 : -1;
-}
-
 static void http_client(uint16_t port, const struct plan *p, int out_fd)
 {
-    static struct hconn c;
+    static struct omega_http_conn c;
     static uint8_t msg[1 << 20], ack[64];
     static double s[MAX_ITERS];
-    c.fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(c.fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    omega_http_conn_init(&c, omega_http_connect(port));
+    if (c.fd < 0)
         _exit(1);
     for (int k = 0; k < NSIZES; k++) {
         fill_payload(msg, a2a_sizes[k]);
         for (int i = 0; i < p->warmup + p->iters[k]; i++) {
             double t0 = now_us();
-            if (http_post(&c, msg, a2a_sizes[k], ack, sizeof ack) < 0)
+            if (omega_http_post(&c, "server", msg, a2a_sizes[k]) < 0 || omega_http_read(&c, ack, sizeof ack) != ACK_BYTES)
                 _exit(2);
             if (i >= p->warmup)
                 s[i - p->warmup] = now_us() - t0;
         }
         uint32_t n = (uint32_t)p->iters[k];
-        struct iovec v[2] = {{&n, 4}, {s, n * sizeof(double)}};
-        if (write_all(out_fd, v, 2) < 0)
+        if (omega_http_write_all(out_fd, &n, 4) < 0 || omega_http_write_all(out_fd, s, n * sizeof(double)) < 0)
             _exit(3);
     }
-    struct iovec q[2] = {{"POST /a2a HTTP/1.1\r\nContent-Length: 4\r\n\r\n", 41}, {"quit", 4}};
-    write_all(c.fd, q, 2);
+    (void)omega_http_post(&c, "server", "quit", 4);
     _exit(0);
 }
 
@@ -304,13 +212,12 @@ static int read_full(int fd, void *p, size_t n)
 /* Runs the HTTP baseline in two plain processes; fills hs[k] with its samples. */
 static int run_http(const struct plan *p, double *hs[NSIZES], size_t hn[NSIZES])
 {
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), pfd[2];
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t sl = sizeof sa;
-    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0 ||
-        getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0 || pipe(pfd) < 0) {
+    uint16_t port;
+    int lfd = omega_http_listen(&port), pfd[2];
+    if (lfd < 0 || pipe(pfd) < 0) {
         fprintf(stderr, "omega bench isolation: loopback TCP: %s\n", strerror(errno));
+        if (lfd >= 0)
+            close(lfd);
         return -1;
     }
     pid_t srv = fork();
@@ -319,11 +226,11 @@ static int run_http(const struct plan *p, double *hs[NSIZES], size_t hn[NSIZES])
     pid_t cli = fork();
     if (cli == 0) {
         close(pfd[0]);
-        http_client(ntohs(sa.sin_port), p, pfd[1]);
+        http_client(port, p, pfd[1]);
     }
     close(lfd);
     close(pfd[1]);
-    int rc = 0;
+    int rc = srv < 0 || cli < 0 ? -1 : 0;
     for (int k = 0; k < NSIZES && rc == 0; k++) {
         uint32_t n;
         if (read_full(pfd[0], &n, 4) < 0 || n > MAX_ITERS || read_full(pfd[0], hs[k], n * sizeof(double)) < 0)
@@ -332,9 +239,11 @@ static int run_http(const struct plan *p, double *hs[NSIZES], size_t hn[NSIZES])
             hn[k] = n;
     }
     close(pfd[0]);
-    int st;
-    waitpid(cli, &st, 0);
-    waitpid(srv, NULL, 0);
+    int st = 0;
+    if (cli > 0)
+        waitpid(cli, &st, 0);
+    if (srv > 0)
+        waitpid(srv, NULL, 0);
     if (rc < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "omega bench isolation: the HTTP baseline failed\n");
         return -1;
@@ -537,7 +446,6 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
                                                  .n = nsamples[NSIZES], .params = params,
                                                  .note = "tools/call echo, agent -> runtime -> agent, timed in the agent"});
     json_decref(params);
-    FILE *dat = NULL;
     char datbuf[4096];
     size_t dl = 0;
     dl += (size_t)snprintf(datbuf + dl, sizeof datbuf - dl, "# bytes omega_p50 omega_p99 http_p50 http_p99\n");
@@ -561,7 +469,6 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
         dl += (size_t)snprintf(datbuf + dl, sizeof datbuf - dl, "%zu %.3f %.3f %.3f %.3f\n", a2a_sizes[k], so.p50,
                                so.p99, sh.p50, sh.p99);
     }
-    (void)dat;
     omega_bench_file(b, "a2a.dat", datbuf, dl);
     omega_bench_plot(b, "a2a_latency",
                      "set title 'Agent-to-agent round trip: Omega channels vs HTTP/1.1 over loopback'\n"

@@ -19,7 +19,10 @@ struct opts {
     const char *torch;
     int prefill, cc, density;
     int prefill_tokens;
+    int gpus;
 };
+
+static int g_gpus = 1;   /* GPUs the engines of this run span (tensor parallelism) */
 
 static double now_ms(void) { return (double)omega_now_ns() / 1e6; }
 
@@ -45,7 +48,7 @@ static int open_model(struct omega_llm **m, const char *model, enum omega_llm_dt
                       int max_batch, uint64_t kv_bytes, int gpu, struct omega_error *err)
 {
     struct omega_llm_opts o = {.model = model, .device = dev, .dtype = dt, .seed = 1234, .max_batch = max_batch,
-                               .kv_bytes = kv_bytes, .page_tokens = 16, .gpu = gpu};
+                               .kv_bytes = kv_bytes, .page_tokens = 16, .gpu = gpu, .gpus = g_gpus};
     return omega_llm_open(m, &o, err);
 }
 
@@ -59,7 +62,7 @@ static int time_decode(struct omega_llm *m, const int *agents, int batch, int st
     if (!wbytes)
         wbytes = omega_llm_step_weight_bytes(c, dt);
     else  /* the embedding table is not read by a step, only batch rows of it */
-        wbytes -= (uint64_t)c->vocab * (uint64_t)c->dim * 2;
+        wbytes -= (uint64_t)c->vocab * (uint64_t)c->dim * 2 * (uint64_t)g_gpus;   /* one table per GPU */
     uint64_t kvt = omega_llm_kv_bytes_per_token(c, omega_llm_device_weight_bytes(m) ? OMEGA_LLM_CUDA : OMEGA_LLM_CPU);
     int32_t tok[1024], next[1024];
     for (int i = 0; i < batch; i++)
@@ -135,8 +138,8 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
     const char *dts = omega_llm_dtype_name(dt);
     metric(b, "weight_bytes", "bytes", (double)(omega_llm_device_weight_bytes(m) ? omega_llm_device_weight_bytes(m)
                                                                                   : omega_llm_weight_bytes(&c, dt)),
-           params(model, dts, 0, 1), OMEGA_LOWER_IS_BETTER, NULL);
-    metric(b, "kv_bytes_per_token", "bytes", (double)kvt, params(model, dts, 0, 1), OMEGA_LOWER_IS_BETTER, NULL);
+           params(model, dts, 0, g_gpus), OMEGA_LOWER_IS_BETTER, NULL);
+    metric(b, "kv_bytes_per_token", "bytes", (double)kvt, params(model, dts, 0, g_gpus), OMEGA_LOWER_IS_BETTER, NULL);
     int agents[1024];
     for (int i = 0; i < maxb; i++) {
         if ((rc = omega_llm_agent_open(m, "bench", ctx_need, &agents[i], &err)) < 0 ||
@@ -151,7 +154,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         if ((rc = time_decode(m, agents, batch, o->steps, samples, &bytes, &err)) < 0)
             break;
         double med = median(samples, o->steps);
-        json_t *p = params(model, dts, batch, 1);
+        json_t *p = params(model, dts, batch, g_gpus);
         json_object_set_new(p, "context", json_integer(o->context));
         struct omega_metric sm = {.name = "decode_step_ms", .unit = "ms", .samples = samples, .n = (size_t)o->steps,
                                   .params = p, .better = OMEGA_LOWER_IS_BETTER};
@@ -161,10 +164,10 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         metric(b, "decode_tokens_per_s", "1/s", batch / (med / 1e3), p, OMEGA_HIGHER_IS_BETTER, NULL);
         if (copy_gbps > 0) {
             double gbps = bytes / (med / 1e3) / 1e9;
-            char note[160];
-            snprintf(note, sizeof note, "%.0f GB/s achieved vs %.0f GB/s device-to-device copy (read+write)", gbps,
-                     copy_gbps);
-            metric(b, "decode_bw_fraction", "ratio", gbps / copy_gbps, p, OMEGA_HIGHER_IS_BETTER, note);
+            char note[200];
+            snprintf(note, sizeof note, "%.0f GB/s achieved vs %.0f GB/s device-to-device copy (read+write) x %d GPU(s)",
+                     gbps, copy_gbps, g_gpus);
+            metric(b, "decode_bw_fraction", "ratio", gbps / (copy_gbps * g_gpus), p, OMEGA_HIGHER_IS_BETTER, note);
         }
         double tc = torch_ms(model, batch, "compiled"), te = torch_ms(model, batch, "eager");
         if (tc > 0) {
@@ -201,7 +204,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
                 rc = OMEGA_EIO;
             if (rc == 0) {
                 double mon = median(on, 2 * half), moff = median(off, 2 * half);
-                json_t *p = params(model, dts, batch, 1);
+                json_t *p = params(model, dts, batch, g_gpus);
                 json_object_set_new(p, "cc", json_string("on"));
                 struct omega_metric s1 = {.name = "decode_step_ms", .unit = "ms", .samples = on, .n = (size_t)(2 * half),
                                           .params = p, .better = OMEGA_LOWER_IS_BETTER};
@@ -234,7 +237,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         int reps = omega_bench_quick(b) ? 2 : 5;
         for (int r = -1; r < reps && rc == 0 && prompt && logits; r++) {
             for (int i = 0; i < n; i++)
-                prompt[i] = (int32_t)((i * 7919 + r) % c.vocab);
+                prompt[i] = (int32_t)((i * 7919 + r + 1) % c.vocab);
             if ((rc = omega_llm_agent_open(m, "prefill", n, &agent, &err)) < 0)
                 break;
             double t1 = now_ms();
@@ -251,7 +254,7 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
             double flops = 2.0 * lin * n + 2.0 * c.vocab * c.dim +
                            4.0 * c.n_layers * (double)c.dim * ((double)n * (n + 1) / 2);
             double tf = flops / (med / 1e3) / 1e12, gemm = 0;
-            json_t *p = params(model, dts, 1, 1);
+            json_t *p = params(model, dts, 1, g_gpus);
             json_object_set_new(p, "tokens", json_integer(n));
             struct omega_metric pm = {.name = "prefill_ms", .unit = "ms", .samples = ps, .n = (size_t)reps,
                                       .params = p, .better = OMEGA_LOWER_IS_BETTER};
@@ -282,7 +285,7 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     struct omega_error err = {0};
     struct omega_llm_config c;
     OMEGA_TRY(omega_llm_preset(model, &c, &err));
-    const int ctx = 4096, ctx_fill = ctx - 8;
+    const int ctx = 4096, ctx_fill = ctx - 32;
     uint64_t kvt = omega_llm_kv_bytes_per_token(&c, OMEGA_LLM_CUDA), fr, tot;
     char name[128];
     int drv;
@@ -316,11 +319,14 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     /* (b) a weight copy per agent (the per-agent CVM baseline): engines until one no longer fits */
     struct omega_llm *per[256];
     int k = 0;
+    int32_t tok = 1, next;
     while (k < 256) {
         if (open_model(&per[k], model, OMEGA_LLM_BF16, OMEGA_LLM_CUDA, 1, (uint64_t)(ctx + 16) * kvt, o->gpu, &err) < 0)
             break;
+        /* it counts only if it decodes too (its step buffers and graph must fit as well) */
         if (omega_llm_agent_open(per[k], "agent", ctx, &agents[k], &err) < 0 ||
-            omega_llm_agent_fake_context(per[k], agents[k], ctx_fill, &err) < 0) {
+            omega_llm_agent_fake_context(per[k], agents[k], ctx_fill, &err) < 0 ||
+            omega_llm_decode(per[k], &agents[k], &tok, 1, NULL, &next, &err) < 0) {
             omega_llm_close(per[k]);
             break;
         }
@@ -330,16 +336,18 @@ static int bench_density(struct omega_bench *b, const struct opts *o, const char
     if (k > 0) {
         /* every agent decodes one token per round, each through its own weight copy */
         double rounds[16];
-        int32_t tok = 1, next;
-        for (int r = -1; r < steps && r < 16; r++) {
+        int ok = 1;
+        for (int r = -1; r < steps && ok; r++) {
             double t0 = now_ms();
-            for (int i = 0; i < k; i++)
-                if (omega_llm_decode(per[i], &agents[i], &tok, 1, NULL, &next, &err) < 0)
-                    r = steps;
-            if (r >= 0 && r < steps)
+            for (int i = 0; i < k && ok; i++)
+                ok = omega_llm_decode(per[i], &agents[i], &tok, 1, NULL, &next, &err) == 0;
+            if (r >= 0)
                 rounds[r] = now_ms() - t0;
         }
-        lat_per = median(rounds, steps);
+        if (ok)
+            lat_per = median(rounds, steps);
+        else
+            fprintf(stderr, "omega bench llm: density (per agent): %s\n", err.msg);
     }
     for (int i = 0; i < k; i++)
         omega_llm_close(per[i]);
@@ -401,6 +409,8 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv)
                    "  --torch FILE      PyTorch timings from workloads/llm/tools/torch_bench.py (same card)\n"
                    "  --no-prefill --no-cc --no-density   leave those parts out\n"
                    "  --gpu N           CUDA device (default 0)\n"
+                   "  --gpus N          tensor parallelism over N GPUs through NCCL (bf16), e.g. --gpus 2\n"
+                   "                    --models llama2-70b:bf16 --no-density\n"
                    "On the emu backend the CPU reference runs the tiny model (a functional check, not a speed figure).\n");
             return 0;
         } else if (strcmp(a, "--models") == 0 && v) { snprintf(o.models, sizeof o.models, "%s", v); i++; }
@@ -412,6 +422,7 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv)
         else if (strcmp(a, "--steps") == 0 && v) { o.steps = atoi(v); i++; }
         else if (strcmp(a, "--torch") == 0 && v) { o.torch = v; i++; }
         else if (strcmp(a, "--gpu") == 0 && v) { o.gpu = atoi(v); i++; }
+        else if (strcmp(a, "--gpus") == 0 && v) { o.gpus = atoi(v); i++; }
         else if (strcmp(a, "--prefill-tokens") == 0 && v) { o.prefill_tokens = atoi(v); i++; }
         else if (strcmp(a, "--no-prefill") == 0) o.prefill = 0;
         else if (strcmp(a, "--no-cc") == 0) o.cc = 0;
@@ -421,6 +432,11 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv)
     if (o.context < 1 || o.context > 2048 || o.steps < 2 || o.steps > 1000 || o.prefill_tokens < 16 ||
         o.prefill_tokens > 4000)
         return omega_cli_usage("bench llm", "--context 1..2048, --steps 2..1000, --prefill-tokens 16..4000");
+    if (o.gpus < 0 || o.gpus > 8)
+        return omega_cli_usage("bench llm", "--gpus 1..8");
+    g_gpus = o.gpus > 1 ? o.gpus : 1;
+    if (g_gpus > 1)
+        o.cc = o.prefill = o.density = 0;   /* those are single-GPU figures */
     if (omega_bench_quick(b) && o.steps > 6)
         o.steps = 6;
     const char *backend = omega_bench_backend(b);
@@ -453,7 +469,7 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv)
     omega_bench_fact(b, "llm_gpu_memory_bytes", json_integer((json_int_t)tot));
     omega_bench_fact(b, "llm_cuda_driver_api", json_integer(drv));
     omega_bench_fact(b, "llm_weights", json_string("dummy (seeded, generated on the GPU)"));
-    omega_bench_fact(b, "llm_tp2_70b_bf16", json_string("not run: needs two GPUs (tensor parallelism over NCCL)"));
+    omega_bench_fact(b, "llm_gpus", json_integer(g_gpus));
     double copy = 0;
     if (omega_llm_cuda_copy_bw(o.gpu, &copy, &err) < 0) {
         fprintf(stderr, "omega bench llm: %s\n", err.msg);

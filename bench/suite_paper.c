@@ -20,6 +20,10 @@
 #include "sim/costmodel.h"
 #include "sim/paper.h"
 
+#ifndef OMEGA_SRCDIR
+#define OMEGA_SRCDIR "."
+#endif
+
 static const char *const default_suites[] = {"isolation", "policy", "attest", "provlog", "llm", "toolcall",
                                              "multiagent", NULL};
 
@@ -46,28 +50,21 @@ static const char *resolve_backend(char *why, size_t whylen)
         snprintf(why, whylen, "as asked");
         return want;
     }
+    /* The engine's own choice, so every command picks the same; the probes only say why. */
+    const char *be = omega_backend_auto();
     struct omega_backend_status st[16];
     size_t n = omega_backend_probe_all(st, 16);
-    int snp = 0, cuda = 0;
     char cuda_why[256] = "not compiled in";
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(st[i].name, "snp") == 0)
-            snp = st[i].available;
-        if (strcmp(st[i].name, "cuda") == 0) {
-            cuda = st[i].available;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(st[i].name, "cuda") == 0)
             snprintf(cuda_why, sizeof cuda_why, "%s", st[i].available ? "available" : st[i].why);
-        }
-    }
-    if (snp && cuda) {
+    if (strcmp(be, "snp") == 0)
         snprintf(why, whylen, "SEV-SNP guest with a GPU");
-        return "snp";
-    }
-    if (cuda) {
+    else if (strcmp(be, "cuda") == 0)
         snprintf(why, whylen, "cuda available");
-        return "cuda";
-    }
-    snprintf(why, whylen, "cuda unavailable: %s", cuda_why);
-    return "emu";
+    else
+        snprintf(why, whylen, "cuda unavailable: %s", cuda_why);
+    return be;
 }
 
 /* The last non-empty line of a file, for "not run: <reason>". */
@@ -105,12 +102,12 @@ static int mkdir_p(const char *path)
 
 /* Run one suite as a subprocess; its summary object, or {"not_run": why}. */
 static json_t *run_suite(const char *exe, const char *suite, const char *out, const char *run_id,
-                         const char *backend, int quick, int timeout_s, const char *logdir)
+                         const char *backend, int quick, int nowrite, int timeout_s, const char *logdir)
 {
     char errpath[1400], cmd[8192];
     snprintf(errpath, sizeof errpath, "%s/%s.stderr", logdir, suite);
-    snprintf(cmd, sizeof cmd, "timeout -k 5 %d '%s' bench %s --json%s --out '%s' --run-id '%s' --backend '%s' 2>'%s'",
-             timeout_s, exe, suite, quick ? " --quick" : "", out, run_id, backend, errpath);
+    snprintf(cmd, sizeof cmd, "timeout -k 5 %d '%s' bench %s --json%s%s --out '%s' --run-id '%s' --backend '%s' 2>'%s'",
+             timeout_s, exe, suite, quick ? " --quick" : "", nowrite ? " --no-write" : "", out, run_id, backend, errpath);
     FILE *p = popen(cmd, "r");
     if (!p)
         return json_pack("{s:s}", "not_run", "could not start the suite");
@@ -124,7 +121,11 @@ static json_t *run_suite(const char *exe, const char *suite, const char *out, co
             oom = 1;
     int st = pclose(p);
     int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    json_t *j = (!oom && b.len) ? json_loadb((const char *)b.data, b.len, 0, NULL) : NULL;
+    /* The summary object is what --json prints; tolerate lines a suite printed before it. */
+    json_t *j = NULL;
+    for (size_t off = 0; !oom && !j && off < b.len; off++)
+        if (b.data[off] == '{' && (off == 0 || b.data[off - 1] == '\n'))
+            j = json_loadb((const char *)b.data + off, b.len - off, JSON_DISABLE_EOF_CHECK, NULL);
     omega_buf_fini(&b);
     char why[600], line[512];
     last_line(errpath, line, sizeof line);
@@ -296,10 +297,18 @@ int omega_bench_paper(struct omega_bench *b, int argc, char **argv)
     if (el <= 0)
         return omega_cli_usage("bench paper", "cannot find the omega binary (/proc/self/exe)");
     exe[el] = 0;
+    /* The runner made the run folder unless --no-write was given: then nothing is written under out,
+     * by this suite or the ones it runs, and their stderr goes to a temporary folder. */
+    struct stat dst;
+    int nowrite = stat(dir, &dst) != 0;
     char logdir[1200];
     snprintf(logdir, sizeof logdir, "%s/logs", dir);
-    if (mkdir_p(logdir) < 0)
+    if (nowrite) {
+        char tmpl[] = "/tmp/omega-paper-XXXXXX";
+        snprintf(logdir, sizeof logdir, "%s", mkdtemp(tmpl) ? tmpl : "/tmp");
+    } else if (mkdir_p(logdir) < 0) {
         snprintf(logdir, sizeof logdir, "/tmp");
+    }
 
     /* On emu the whole suite keeps to its 5-minute promise: later suites get what time is left. */
     int budget = (!full && strcmp(backend, "emu") == 0) ? 280 : 0;
@@ -319,17 +328,32 @@ int omega_bench_paper(struct omega_bench *b, int argc, char **argv)
         else if (limit < 5)
             s = json_pack("{s:s}", "not_run", "the paper suite's time budget on emu was spent");
         else
-            s = run_suite(exe, list[k], out, run_id, backend, !full, limit, logdir);
+            s = run_suite(exe, list[k], out, run_id, backend, !full, nowrite, limit, logdir);
         const char *nr = json_string_value(json_object_get(s, "not_run"));
         fprintf(stderr, "omega bench paper: %-10s %s%s\n", list[k], nr ? "not run: " : "ok", nr ? nr : "");
         json_object_set_new(suites, list[k], s);
     }
     omega_bench_progress(b, "done", nlist, nlist);
+    if (nowrite && strcmp(logdir, "/tmp") != 0) {
+        for (size_t k = 0; k < nlist; k++) {
+            char p[1400];
+            snprintf(p, sizeof p, "%s/%s.stderr", logdir, list[k]);
+            unlink(p);
+        }
+        rmdir(logdir);
+    }
 
     /* GPU efficiencies from committed GPU results (never from an emu run), CPU costs from what just ran. */
     struct omega_costmodel cm;
     omega_costmodel_init(&cm);
-    int measured = omega_costmodel_load(&cm, from ? from : out);
+    int measured = 0;
+    if (!from) {
+        /* The committed GPU results live in the source tree's results/, wherever --out points. */
+        char committed[1200];
+        snprintf(committed, sizeof committed, "%s/results", OMEGA_SRCDIR);
+        measured += omega_costmodel_load(&cm, committed);
+    }
+    measured += omega_costmodel_load(&cm, from ? from : out);
     omega_bench_fact(b, "costmodel", omega_costmodel_to_json(&cm));
     omega_bench_fact(b, "costmodel_measured_inputs", json_integer(measured));
 

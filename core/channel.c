@@ -232,8 +232,12 @@ int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, c
 int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
                        void *payload, size_t pcap, size_t *plen, unsigned spin_ns)
 {
-    uint64_t t0 = 0;
+    uint64_t t0 = 0, last = 0;
     unsigned spins = 0;
+    if (c->ag_nospin) {
+        c->ag_nospin--;
+        spin_ns = 0;
+    }
     for (;;) {
         if (atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) != c->ag_rsp_tail)
             break;
@@ -252,9 +256,17 @@ int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *t
             clock_gettime(CLOCK_MONOTONIC, &ts);
             uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
             if (!t0)
-                t0 = t;
-            if (t - t0 < spin_ns)
-                continue;
+                t0 = last = t;
+            if (t - last > OMEGA_CHAN_PREEMPTED_NS) {
+                /* Descheduled while spinning: the cores are oversubscribed, and spinning only delays
+                 * the parties we wait for. Sleep at once, and for the next waits too. */
+                c->ag_nospin = 64;
+                spin_ns = 0;
+            } else {
+                last = t;
+                if (t - t0 < spin_ns)
+                    continue;
+            }
         }
         uint32_t v = atomic_load_explicit(&c->sh->rsp_futex, memory_order_relaxed);
         atomic_store_explicit(&c->sh->agent_waiting, 1, memory_order_relaxed);

@@ -21,6 +21,7 @@
 #define OMEGA_CHAN_RING_DEFAULT (2u << 20) /* per direction: one 1 MiB A2A payload fits with room */
 #define OMEGA_CHAN_RING_MIN 4096u
 #define OMEGA_CHAN_TARGET_MAX 127u         /* bytes of a target name (tool, peer, data id, host) */
+#define OMEGA_CHAN_PREEMPTED_NS 30000u     /* a gap this long inside a spin means the spinner was descheduled */
 
 /* What a frame asks for (requests) or answers (responses carry the request's op). */
 enum omega_chan_op {
@@ -72,6 +73,7 @@ struct omega_chan {
     uint64_t rsp_head;              /* runtime: private producer index of the response ring */
     uint64_t ag_req_head;           /* agent: its producer index of the request ring */
     uint64_t ag_rsp_tail;           /* agent: its consumer index of the response ring */
+    unsigned ag_nospin;             /* agent: waits left without spinning (it was preempted while spinning) */
     int memfd;                      /* -1 once closed */
 };
 

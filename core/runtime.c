@@ -170,7 +170,7 @@ static void describe_exit(struct agent *a, const siginfo_t *si)
         a->st.exit_code = si->si_status;
         if (r[0])
             return;
-        if (si->si_status >= 120 && si->si_status <= 127) {
+        if (si->si_status >= 119 && si->si_status <= 127) {
             snprintf(r, rl, "sandbox set-up failed (exit %d)", si->si_status);
             a->st.violation = 0;
         } else {
@@ -220,6 +220,14 @@ static void reap(struct omega_runtime *rt, struct agent *a, int block)
     close(a->doorbell);   /* the pidfd stays open until the runtime ends: stop() may still use it */
     a->doorbell = -1;
     free_inbox(a);
+    /* Only the serve thread touches these, and never for a stopped agent: give the memory back now. */
+    omega_chan_fini(&a->ch);
+    free(a->body);
+    free(a->counts);
+    a->body = NULL;
+    a->counts = NULL;
+    omega_buf_fini(&a->out);
+    omega_buf_fini(&a->pend);
     if (a->st.violation)
         omega_log(OMEGA_LOG_INFO, "agent %s (pid %d): %s", a->id, (int)a->pid, a->st.reason);
     publish_status(rt, a);
@@ -275,6 +283,12 @@ static void respond(struct omega_runtime *rt, struct agent *a, const struct omeg
     f.status = status;
     char why[160];
     int rc = omega_chan_rt_respond(&a->ch, &f, target, p, n, why, sizeof why);
+    if (rc == OMEGA_EINVAL) {   /* a result larger than the agent's ring: say so instead */
+        f.status = OMEGA_EQUOTA;
+        p = NULL;
+        n = 0;
+        rc = omega_chan_rt_respond(&a->ch, &f, target, NULL, 0, why, sizeof why);
+    }
     if (rc == 1)
         return;
     if (rc < 0) {
@@ -306,6 +320,8 @@ static int flush_pending(struct omega_runtime *rt, struct agent *a)
 /* Hand msg to b: straight into its ring when it waits in recv, else into its inbox. */
 static int deliver(struct omega_runtime *rt, struct agent *from, struct agent *b, const void *p, size_t n)
 {
+    if (n + OMEGA_AGENT_ID_MAX + sizeof(struct omega_chan_frame) + 8 > b->ch.ring_bytes)
+        return OMEGA_EQUOTA;   /* could never be handed over through the receiver's ring */
     if (b->recv_waiting && !b->has_pending) {
         if (omega_labels_join(&b->labels, &from->labels) < 0)
             return OMEGA_EQUOTA;
@@ -436,8 +452,6 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     struct omega_reply rp = {.out = &a->out};
     omega_labels_init(&rp.labels);
     a->out.len = 0;
-    int respond_now = 1;
-    const char *rtarget = NULL;
     if (status == 0) {
         ++*cnt;
         struct omega_request rq = {a->id, kind, target, payload, plen, args};
@@ -487,8 +501,7 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     if (rt->trace)
         rt->trace(rt->trace_ctx, &act, &d, status);
     json_decref(args);
-    if (respond_now)
-        respond(rt, a, f, status, rtarget, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
+    respond(rt, a, f, status, NULL, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
 }
 
 /* Serve up to a few requests of one agent; returns how many. */
@@ -554,7 +567,7 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
 static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
-    uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns();
+    uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns(), prev = 0, nospin_until = 0;
     unsigned tick = 0, idle = 0;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
@@ -571,9 +584,13 @@ static void *serve(void *arg)
         if (work) {
             last = now;
             idle = 0;
+            prev = 0;
             continue;
         }
-        if (now - last < spin_ns) {
+        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS)
+            nospin_until = now + 20000000ull;   /* descheduled while idle-spinning: busy machine, sleep for 20 ms */
+        prev = now;
+        if (now - last < spin_ns && now >= nospin_until) {
             if (++idle > 256)
                 sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
 #if defined(__x86_64__)
@@ -595,6 +612,7 @@ static void *serve(void *arg)
         }
         if (!busy)
             poll_events(rt, pending ? 1 : 200);
+        prev = 0;
         for (int i = 0; i < n; i++)
             if (atomic_load_explicit(&rt->agents[i]->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING)
                 atomic_store_explicit(&rt->agents[i]->ch.sh->rt_sleeping, 0, memory_order_relaxed);

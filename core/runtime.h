@@ -5,7 +5,9 @@
  *
  * Threads: the caller's thread makes the runtime, registers handlers, spawns and waits for agents;
  * one serve thread owns every channel. Handlers run on the serve thread. Register handlers and data
- * before the first spawn (OMEGA_ESTATE after). */
+ * before the first spawn (OMEGA_ESTATE after). Make the runtime on a thread that outlives it: the
+ * agents are that thread's children and die with it (PR_SET_PDEATHSIG). A runtime hosts at most
+ * max_agents agents over its whole life (stopped agents keep their slot and status). */
 #ifndef OMEGA_RUNTIME_H
 #define OMEGA_RUNTIME_H
 

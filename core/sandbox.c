@@ -34,7 +34,7 @@
 struct omega_zygote {
     pid_t pid;
     int sock;          /* runtime's end of the request socket */
-    char desc[256];
+    char desc[512];
 };
 
 /* What the zygote keeps for its children. */
@@ -42,6 +42,10 @@ struct zstate {
     int ns_user, ns_net, ns_mnt;   /* pre-made namespaces, -1 if not used */
     struct sock_fprog prog;        /* compiled seccomp filter; len 0: none */
     uint64_t base_vm;              /* the zygote's address-space size: limits are on top of it */
+    uint64_t handled;              /* signals (bit s-1) with a handler in the zygote: reset in each child */
+    int landlock_abi;              /* 0: not used */
+    uint64_t ll_attr[3];           /* handled_access_fs, handled_access_net, scoped */
+    size_t ll_attr_size;
     unsigned flags;
     pid_t runtime;
 };
@@ -225,6 +229,33 @@ static int compile_seccomp(struct zstate *zs, char *why, size_t whylen)
 }
 #endif
 
+/* Landlock rights by ABI version (the kernel refuses bits it does not know). */
+static void landlock_probe(struct zstate *zs, char *desc, size_t dlen)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1u /* LANDLOCK_CREATE_RULESET_VERSION */);
+    if (abi < 1) {
+        snprintf(desc, dlen, "unavailable (%s)", strerror(errno));
+        return;
+    }
+    zs->landlock_abi = (int)abi;
+    uint64_t fs = (1ull << 13) - 1;        /* v1: execute .. make_sym */
+    if (abi >= 2) fs |= 1ull << 13;        /* refer */
+    if (abi >= 3) fs |= 1ull << 14;        /* truncate */
+    if (abi >= 5) fs |= 1ull << 15;        /* ioctl_dev */
+    zs->ll_attr[0] = fs;
+    zs->ll_attr_size = 8;
+    if (abi >= 4) {
+        zs->ll_attr[1] = 3;                /* bind_tcp, connect_tcp */
+        zs->ll_attr_size = 16;
+    }
+    if (abi >= 6) {
+        zs->ll_attr[2] = 3;                /* scoped: abstract unix sockets, signals */
+        zs->ll_attr_size = 24;
+    }
+    snprintf(desc, dlen, "ABI %ld (no file access%s%s)", abi, abi >= 4 ? ", no TCP" : "",
+             abi >= 6 ? ", no signals or abstract sockets out of its domain" : "");
+}
+
 static void set_limit(int res, rlim_t soft, rlim_t hard)
 {
     struct rlimit rl = {soft, hard};
@@ -241,7 +272,7 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
      * handler, which then makes forbidden calls): a fault ends the agent with its signal. */
     struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {SIG_DFL, 0, NULL, 0};
     for (int s = 1; s < 65; s++)
-        if (s != SIGKILL && s != SIGSTOP)
+        if (zs->handled & (1ull << (s - 1)))
             (void)syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
     sigset_t none;
     sigemptyset(&none);
@@ -286,6 +317,12 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
     }
     if (prctl(PR_SET_DUMPABLE, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         _exit(126);
+    if (zs->landlock_abi) {   /* a ruleset that handles every right and grants none */
+        int fd = (int)syscall(SYS_landlock_create_ruleset, zs->ll_attr, zs->ll_attr_size, 0);
+        if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+            _exit(119);
+        close(fd);
+    }
     ch.sh->t_step[OMEGA_STEP_LIMITS] = now_ns();
     if (!(zs->flags & OMEGA_SANDBOX_NO_SECCOMP) && zs->prog.len) {
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &zs->prog) < 0)
@@ -320,7 +357,7 @@ static int recv_req(int sock, struct zreq *rq, int fds[2])
 static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
 {
     struct zstate zs = {.ns_user = -1, .ns_net = -1, .ns_mnt = -1, .flags = flags, .runtime = runtime};
-    char desc[256], why[160] = "";
+    char desc[512], why[160] = "";
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "omega-zygote");
     signal(SIGCHLD, SIG_DFL);
@@ -332,6 +369,9 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
         else
             ns = "unavailable";
     }
+    char ll[160] = "off (OMEGA_SANDBOX_NO_LANDLOCK)";
+    if (!(flags & OMEGA_SANDBOX_NO_LANDLOCK))
+        landlock_probe(&zs, ll, sizeof ll);
     const char *sc = "off (OMEGA_SANDBOX_NO_SECCOMP)";
 #ifdef CONFIG_SECCOMP
     char why2[160] = "";
@@ -349,7 +389,14 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
         fclose(f);
     }
     zs.base_vm = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
-    snprintf(desc, sizeof desc, "namespaces: %s%s%s; seccomp: %s; limits: %s", ns, why[0] ? " - " : "", why, sc,
+    /* Which signals the children must reset (asked once here, so a start makes a few calls, not 64). */
+    for (int s = 1; s < 65; s++) {
+        struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } old;
+        if (s != SIGKILL && s != SIGSTOP && syscall(SYS_rt_sigaction, s, NULL, &old, sizeof old.mask) == 0 &&
+            old.handler != SIG_DFL)
+            zs.handled |= 1ull << (s - 1);
+    }
+    snprintf(desc, sizeof desc, "namespaces: %s%s%s; landlock: %s; seccomp: %s; limits: %s", ns, why[0] ? " - " : "", why, ll, sc,
              (flags & OMEGA_SANDBOX_NO_LIMITS) ? "off" : "rlimits (AS, DATA, CPU, NOFILE, NPROC)");
     if (write(report_fd, desc, strlen(desc) + 1) < 0)
         _exit(1);

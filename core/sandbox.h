@@ -8,7 +8,8 @@
  * clone(CLONE_PARENT) of the zygote, so the runtime is its parent and reaps it. In the child, in
  * order: map the channel, keep only the doorbell fd (3), join the namespaces, set rlimits (address
  * space, data, CPU, fds, processes, no core), drop to nobody when root, PR_SET_NO_NEW_PRIVS, not
- * dumpable, seccomp (kill the process on any other system call), report ready, run the agent. */
+ * dumpable, Landlock where the kernel has it (no file access, no TCP, no signals or abstract sockets
+ * outside its own domain), seccomp (kill the process on any other system call), report ready, run. */
 #ifndef OMEGA_SANDBOX_H
 #define OMEGA_SANDBOX_H
 
@@ -31,6 +32,7 @@ enum {
     OMEGA_SANDBOX_NO_SECCOMP = 1,
     OMEGA_SANDBOX_NO_NAMESPACES = 2,
     OMEGA_SANDBOX_NO_LIMITS = 4,
+    OMEGA_SANDBOX_NO_LANDLOCK = 8,
 };
 
 struct omega_sandbox_limits {

@@ -229,7 +229,7 @@ static int cmd_eval(int argc, char **argv)
 struct agent_state {
     char *name;
     struct omega_labels labels;
-    struct count { char *key; uint64_t n; } *counts;
+    struct count { char *key; uint64_t n; double *ts; size_t nts; } *counts;   /* ts: times of allowed calls */
     size_t ncounts;
 };
 
@@ -249,25 +249,35 @@ static struct agent_state *agent_get(struct agent_state **arr, size_t *n, const 
     return a->name ? a : NULL;
 }
 
-static uint64_t *count_get(struct agent_state *a, const char *method, const char *target)
+static struct count *count_get(struct agent_state *a, const char *method, const char *target)
 {
     char key[512];
     snprintf(key, sizeof key, "%s\n%s", method, target);
     for (size_t i = 0; i < a->ncounts; i++)
         if (strcmp(a->counts[i].key, key) == 0)
-            return &a->counts[i].n;
+            return &a->counts[i];
     struct count *nc = realloc(a->counts, (a->ncounts + 1) * sizeof *nc);
     if (!nc)
         return NULL;
     a->counts = nc;
+    memset(&nc[a->ncounts], 0, sizeof nc[0]);
     nc[a->ncounts].key = strdup(key);
-    nc[a->ncounts].n = 0;
-    return nc[a->ncounts].key ? &nc[a->ncounts++].n : NULL;
+    return nc[a->ncounts].key ? &nc[a->ncounts++] : NULL;
 }
 
 static int replay_line(struct omega_policy_engine *eng, const struct omega_policy_set *ps, json_t *ev, unsigned long lineno,
-                       struct agent_state **agents, size_t *nagents, char *why, size_t whylen, int *not_allowed)
+                       struct agent_state **agents, size_t *nagents, char *why, size_t whylen, int *not_allowed,
+                       double *now)
 {
+    /* "ts": seconds (any origin) for the sliding windows; an event without one keeps the last time. */
+    const json_t *ts = json_object_get(ev, "ts");
+    if (ts) {
+        if (!json_is_number(ts)) {
+            snprintf(why, whylen, "\"ts\" must be a number of seconds");
+            return -1;
+        }
+        *now = json_number_value(ts);
+    }
     const char *agent = json_string_value(json_object_get(ev, "agent"));
     const char *kind = json_string_value(json_object_get(ev, "kind"));
     json_t *msg = json_object_get(ev, "msg");
@@ -329,24 +339,49 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
         a.method = "send";
         a.target = to;
         a.args = msg;
+    } else if (strcmp(kind, "read") == 0 || strcmp(kind, "egress") == 0 || strcmp(kind, "infer") == 0) {
+        /* The runtime's own actions, beside MCP: a data read, network egress, an inference request. */
+        const char *field = kind[0] == 'r' ? "data" : kind[0] == 'e' ? "host" : "model";
+        a.kind = kind[0] == 'r' ? OMEGA_ACT_READ : kind[0] == 'e' ? OMEGA_ACT_EGRESS : OMEGA_ACT_INFER;
+        a.method = kind;
+        a.target = json_string_value(json_object_get(ev, field));
+        a.args = msg;
+        if (!a.target) {
+            snprintf(why, whylen, "a %s event needs \"%s\"", kind, field);
+            return -1;
+        }
     } else {
-        snprintf(why, whylen, "unknown kind \"%s\" (call, result or send)", kind);
+        snprintf(why, whylen, "unknown kind \"%s\" (call, result, send, read, egress or infer)", kind);
         return -1;
     }
-    uint64_t *cnt = count_get(st, a.method, a.target);
+    struct count *cnt = count_get(st, a.method, a.target);
     if (!cnt) {
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    a.count = *cnt;
+    a.count = cnt->n;
+    struct omega_policy_rates rates = {0};
+    for (size_t i = 0; i < cnt->nts; i++) {
+        double age = *now - cnt->ts[i];
+        rates.minute += age < 60;
+        rates.hour += age < 3600;
+        rates.day += age < 86400;
+    }
     struct omega_decision d;
-    if (omega_policy_decide(eng, &a, &d)) {
+    if (omega_policy_decide_rates(eng, &a, &rates, &d, NULL)) {
         snprintf(why, whylen, "the arguments cannot be judged (nesting or size beyond the engine's limits)");
         return -1;
     }
-    if (d.verdict == OMEGA_ALLOW || d.verdict == OMEGA_REDACT)
-        (*cnt)++;
-    else
+    if (d.verdict == OMEGA_ALLOW || d.verdict == OMEGA_REDACT) {
+        cnt->n++;
+        double *nt = realloc(cnt->ts, (cnt->nts + 1) * sizeof *nt);
+        if (!nt) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        cnt->ts = nt;
+        cnt->ts[cnt->nts++] = *now;
+    } else
         *not_allowed = 1;
     json_t *out = json_pack("{s:I, s:s, s:s, s:[]}", "line", (json_int_t)lineno, "agent", agent, "decision",
                             omega_verdict_name(d.verdict), "policies");
@@ -407,6 +442,7 @@ static int cmd_replay(int argc, char **argv)
         ssize_t n;
         unsigned long lineno = 0;
         int not_allowed = 0;
+        double now = 0;
         while ((n = getline(&line, &cap, f)) > 0) {
             lineno++;
             if (strspn(line, " \t\r\n") == (size_t)n)
@@ -418,7 +454,7 @@ static int cmd_replay(int argc, char **argv)
                 status = OMEGA_EXIT_USAGE;
                 break;
             }
-            if (replay_line(eng, ps, ev, lineno, &agents, &nagents, why, sizeof why, &not_allowed)) {
+            if (replay_line(eng, ps, ev, lineno, &agents, &nagents, why, sizeof why, &not_allowed, &now)) {
                 fprintf(stderr, "omega: policy replay: %s:%lu: %s\n", trace, lineno, why);
                 status = OMEGA_EXIT_USAGE;
                 json_decref(ev);
@@ -430,8 +466,10 @@ static int cmd_replay(int argc, char **argv)
             status = OMEGA_EXIT_NEGATIVE;
         free(line);
         for (size_t i = 0; i < nagents; i++) {
-            for (size_t k = 0; k < agents[i].ncounts; k++)
+            for (size_t k = 0; k < agents[i].ncounts; k++) {
                 free(agents[i].counts[k].key);
+                free(agents[i].counts[k].ts);
+            }
             free(agents[i].counts);
             free(agents[i].name);
         }

@@ -9,7 +9,7 @@
 struct penv {
     const struct omega_entities *es;
     const struct preq *rq;
-    const struct puid *slot_p, *slot_r;
+    const struct pentity *pe_principal, *pe_action, *pe_resource;   /* found once per request */
     char *msg;
     size_t msglen;
 };
@@ -66,9 +66,17 @@ static int like_match(const struct plike *p, uint32_t np, const char *s, uint32_
     return pi == np;
 }
 
+static const struct pentity *find(const struct penv *env, const struct puid *u)
+{
+    if (u == env->rq->principal) return env->pe_principal;
+    if (u == env->rq->resource) return env->pe_resource;
+    if (u == env->rq->action) return env->pe_action;
+    return pent_find(env->es, u);
+}
+
 static int entity_of(struct penv *env, const struct pval *v, const struct pentity **ent, int need)
 {
-    *ent = pent_find(env->es, v->u.e);
+    *ent = find(env, v->u.e);
     if (!*ent && need)
         return everr(env, "entity `%.*s::\"%.*s\"` does not exist", (int)v->u.e->type.n, v->u.e->type.p,
                      (int)v->u.e->id.n, v->u.e->id.p);
@@ -79,6 +87,14 @@ static int entity_of(struct penv *env, const struct pval *v, const struct pentit
 static int get_attr(struct penv *env, const struct pval *v, const struct pstr *k, struct pval *out)
 {
     const struct pval *r;
+    if (v->t == PV_JSON) {
+        const json_t *x = json_is_object(v->u.j) ? json_object_getn(v->u.j, k->p, k->n) : NULL;
+        if (!json_is_object(v->u.j))
+            return type_err(env, "entity or record", &(struct pval){.t = PV_SET});
+        if (!x || pjson_lazy(x, out))
+            return everr(env, "record does not have the attribute `%.*s`", (int)k->n, k->p);
+        return 0;
+    }
     if (v->t == PV_RECORD) {
         r = prec_get(v, k);
         if (!r)
@@ -101,6 +117,12 @@ static int get_attr(struct penv *env, const struct pval *v, const struct pstr *k
 /* value has attr: 1/0, or -1 on a type error */
 static int has_attr(struct penv *env, const struct pval *v, const struct pstr *k)
 {
+    if (v->t == PV_JSON) {
+        if (!json_is_object(v->u.j))
+            return type_err(env, "entity or record", &(struct pval){.t = PV_SET});
+        const json_t *x = json_object_getn(v->u.j, k->p, k->n);
+        return x && !json_is_null(x);
+    }
     if (v->t == PV_RECORD)
         return prec_get(v, k) != NULL;
     if (v->t == PV_ENTITY) {
@@ -116,7 +138,7 @@ static int in_entity(struct penv *env, const struct pval *a, const struct pval *
     if (a->t != PV_ENTITY)
         return type_err(env, "entity", a);
     if (b->t == PV_ENTITY) {
-        *res = pent_in(env->es, a->u.e, b->u.e);
+        *res = pent_in_ent(find(env, a->u.e), a->u.e, b->u.e);
         return 0;
     }
     if (b->t != PV_SET)
@@ -125,8 +147,9 @@ static int in_entity(struct penv *env, const struct pval *a, const struct pval *
         if (b->u.set[i].t != PV_ENTITY)
             return type_err(env, "entity", &b->u.set[i]);
     *res = 0;
+    const struct pentity *ea = find(env, a->u.e);
     for (uint32_t i = 0; i < b->n && !*res; i++)
-        *res = pent_in(env->es, a->u.e, b->u.set[i].u.e);
+        *res = pent_in_ent(ea, a->u.e, b->u.set[i].u.e);
     return 0;
 }
 
@@ -316,7 +339,20 @@ static int ev_method(struct penv *env, const struct pexpr *e, struct pval *out)
     return everr(env, "unknown method");
 }
 
+static int ev_raw(struct penv *env, const struct pexpr *e, struct pval *out);
+
+/* Evaluate to a plain value: tool arguments still in JSON are converted here, where a value leaves
+ * attribute access (so `context.args.amount` reads one field, never the whole arguments). */
 static int ev(struct penv *env, const struct pexpr *e, struct pval *out)
+{
+    if (ev_raw(env, e, out))
+        return -1;
+    if (out->t == PV_JSON && pv_materialize(out))
+        return everr(env, "tool arguments cannot be converted (nesting, null, or arena exhausted)");
+    return 0;
+}
+
+static int ev_raw(struct penv *env, const struct pexpr *e, struct pval *out)
 {
     struct pval a, b;
     int x = 0;
@@ -406,7 +442,7 @@ static int ev(struct penv *env, const struct pexpr *e, struct pval *out)
         out->u.b = x;
         return 0;
     case PE_HAS:
-        if (ev(env, e->a, &a))
+        if (ev_raw(env, e->a, &a))
             return -1;
         out->t = PV_BOOL;
         for (uint32_t i = 0; i < e->npath; i++) {
@@ -423,7 +459,7 @@ static int ev(struct penv *env, const struct pexpr *e, struct pval *out)
         out->u.b = 1;
         return 0;
     case PE_ATTR:
-        if (ev(env, e->a, &a))
+        if (ev_raw(env, e->a, &a))
             return -1;
         return get_attr(env, &a, &e->name, out);
     case PE_LIKE:
@@ -481,18 +517,18 @@ static int ev(struct penv *env, const struct pexpr *e, struct pval *out)
     return everr(env, "unknown expression");
 }
 
-static int scope_ok(const struct penv *env, const struct pscope_c *sc, const struct puid *v, const struct puid *slot)
+static int scope_ok(const struct pscope_c *sc, const struct puid *v, const struct pentity *ev_)
 {
-    const struct puid *e = sc->slot ? slot : sc->e;
+    const struct puid *e = sc->e;
     switch (sc->kind) {
     case PS_ANY: return 1;
     case PS_EQ: return puid_eq(v, e);
-    case PS_IN: return pent_in(env->es, v, e);
+    case PS_IN: return pent_in_ent(ev_, v, e);
     case PS_IS: return pstr_eq(&v->type, &sc->type);
-    case PS_IS_IN: return pstr_eq(&v->type, &sc->type) && pent_in(env->es, v, e);
+    case PS_IS_IN: return pstr_eq(&v->type, &sc->type) && pent_in_ent(ev_, v, e);
     case PS_IN_SET:
         for (uint32_t i = 0; i < sc->nset; i++)
-            if (pent_in(env->es, v, sc->set[i]))
+            if (pent_in_ent(ev_, v, sc->set[i]))
                 return 1;
         return 0;
     }
@@ -503,8 +539,8 @@ static int scope_ok(const struct penv *env, const struct pscope_c *sc, const str
 static int policy_eval(struct penv *env, const struct ppolicy *p)
 {
     const struct preq *rq = env->rq;
-    if (!scope_ok(env, &p->action, rq->action, NULL) || !scope_ok(env, &p->principal, rq->principal, p->principal.e) ||
-        !scope_ok(env, &p->resource, rq->resource, p->resource.e))
+    if (!scope_ok(&p->action, rq->action, env->pe_action) || !scope_ok(&p->principal, rq->principal, env->pe_principal) ||
+        !scope_ok(&p->resource, rq->resource, env->pe_resource))
         return 0;
     for (uint32_t i = 0; i < p->nconds; i++) {
         int x = 0;
@@ -516,34 +552,78 @@ static int policy_eval(struct penv *env, const struct ppolicy *p)
     return 1;
 }
 
+static const struct pbucket *bucket_of(const struct omega_policy_set *ps, const struct puid *u)
+{
+    if (!ps->nbuckets)
+        return NULL;
+    uint32_t m = ps->nbuckets - 1;
+    for (uint32_t i = (uint32_t)u->h & m;; i = (i + 1) & m) {
+        const struct pbucket *b = &ps->buckets[i];
+        if (!b->e)
+            return NULL;
+        if (puid_eq(b->e, u))
+            return b;
+    }
+}
+
+#define PMAX_LISTS 18
+
 int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities *es, const struct preq *rq,
                   struct presult *r)
 {
     char scratch[160];
     struct penv env = {.es = es, .rq = rq};
+    env.pe_principal = pent_find(es, rq->principal);
+    env.pe_action = pent_find(es, rq->action);
+    env.pe_resource = pent_find(es, rq->resource);
     uint32_t nforbid = 0, npermit = 0;
     r->nreasons = r->nerrs = 0;
-    /* The candidates: the general list merged (in source order) with the bucket of the resource. */
-    const uint32_t *g = ps->general, *bk = NULL;
-    uint32_t ng = ps->ngeneral, nb = 0, gi = 0, bi = 0;
-    if (ps->nbuckets) {
-        uint32_t m = ps->nbuckets - 1;
-        for (uint32_t i = (uint32_t)rq->resource->h & m;; i = (i + 1) & m) {
-            const struct pbucket *b = &ps->buckets[i];
-            if (!b->e)
-                break;
-            if (puid_eq(b->e, rq->resource)) {
-                bk = b->idx;
-                nb = b->n;
-                break;
+    /* The candidates: policies with no resource `==`/`in` constraint, and the buckets of the
+     * resource and of each of its ancestors, merged in source order. */
+    const uint32_t *lists[PMAX_LISTS];
+    uint32_t lens[PMAX_LISTS], pos[PMAX_LISTS] = {0};
+    uint32_t nl = 0;
+    int scan_all = 0;
+    lists[nl] = ps->general;
+    lens[nl++] = ps->ngeneral;
+    const struct pbucket *bk = bucket_of(ps, rq->resource);
+    if (bk) {
+        lists[nl] = bk->idx;
+        lens[nl++] = bk->n;
+    }
+    if (env.pe_resource) {
+        for (uint32_t i = 0; i < env.pe_resource->nanc && !scan_all; i++) {
+            if ((bk = bucket_of(ps, env.pe_resource->anc[i])) == NULL)
+                continue;
+            if (nl == PMAX_LISTS)
+                scan_all = 1;   /* a very deep hierarchy: check every policy, still in order */
+            else {
+                lists[nl] = bk->idx;
+                lens[nl++] = bk->n;
             }
         }
     }
     /* Reasons are collected forbids first from the front and permits from the back of the same
      * array, so one pass suffices; the permits are reversed into order at the end. */
-    uint32_t cap = r->reasons_cap;
-    while (gi < ng || bi < nb) {
-        uint32_t idx = (bi >= nb || (gi < ng && g[gi] < bk[bi])) ? g[gi++] : bk[bi++];
+    uint32_t cap = r->reasons_cap, next_all = 0;
+    for (;;) {
+        uint32_t idx;
+        if (scan_all) {
+            if (next_all == ps->npol)
+                break;
+            idx = next_all++;
+        } else {
+            uint32_t best = UINT32_MAX, bl = 0;
+            for (uint32_t k = 0; k < nl; k++)
+                if (pos[k] < lens[k] && lists[k][pos[k]] < best) {
+                    best = lists[k][pos[k]];
+                    bl = k;
+                }
+            if (best == UINT32_MAX)
+                break;
+            pos[bl]++;
+            idx = best;
+        }
         const struct ppolicy *p = ps->pol[idx];
         size_t mark = parena_mark();
         char *msg = r->errmsg && r->nerrs < r->errs_cap ? r->errmsg[r->nerrs] : scratch;
@@ -567,6 +647,7 @@ int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities
             }
         }
     }
+    r->nerrs_total = r->nerrs;
     if (r->nerrs > r->errs_cap)
         r->nerrs = r->errs_cap;
     if (nforbid) {
@@ -580,4 +661,66 @@ int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities
         r->nreasons = n;
     }
     return 0;
+}
+
+/* Constant folding at compile time: a node whose operands are all literals and whose result needs
+ * neither the request nor the store becomes a literal (so `decimal("100.0")` is parsed once). A node
+ * that would error is left alone: it errors at run time, as Cedar's does. */
+static int foldable_op(const struct pexpr *e)
+{
+    switch (e->op) {
+    case PE_NOT: case PE_NEG: case PE_AND: case PE_OR: case PE_IF: case PE_EQ: case PE_NE: case PE_LT: case PE_LE:
+    case PE_GT: case PE_GE: case PE_ADD: case PE_SUB: case PE_MUL: case PE_LIKE: case PE_CALL:
+        return 1;
+    case PE_METHOD:
+        return e->fn >= PF_LESS_THAN;   /* extension methods only; set and tag methods are left */
+    default:
+        return 0;
+    }
+}
+
+static int all_lit(const struct pexpr *e)
+{
+    const struct pexpr *k[3] = {e->a, e->b, e->c};
+    for (int i = 0; i < 3; i++)
+        if (k[i] && (k[i]->op != PE_LIT || k[i]->lit.t == PV_ENTITY || k[i]->lit.t == PV_SET || k[i]->lit.t == PV_RECORD))
+            return 0;
+    if (e->op == PE_CALL || e->op == PE_METHOD)
+        for (uint32_t i = 0; i < e->nargs; i++)
+            if (e->args[i]->op != PE_LIT || e->args[i]->lit.t == PV_ENTITY)
+                return 0;
+    return 1;
+}
+
+void pfold(struct ppool *pool, struct pexpr *e)
+{
+    if (!e)
+        return;
+    pfold(pool, e->a);
+    pfold(pool, e->b);
+    pfold(pool, e->c);
+    for (uint32_t i = 0; i < e->nargs; i++)
+        pfold(pool, e->args[i]);
+    if (!foldable_op(e) || !all_lit(e))
+        return;
+    struct preq none = {0};
+    struct penv env = {.rq = &none};
+    struct pval v;
+    size_t mark = parena_mark();
+    if (ev(&env, e, &v) == 0 && v.t != PV_SET && v.t != PV_RECORD && v.t != PV_ENTITY) {
+        if (v.t == PV_IP) {
+            struct pip *ip = ppool_alloc(pool, sizeof *ip);
+            if (!ip) {
+                parena_release(mark);
+                return;
+            }
+            *ip = *v.u.ip;
+            v.u.ip = ip;
+        }
+        e->op = PE_LIT;
+        e->lit = v;
+        e->a = e->b = e->c = NULL;
+        e->nargs = 0;
+    }
+    parena_release(mark);
 }

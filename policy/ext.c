@@ -98,7 +98,7 @@ int pext_ip_parse(const char *s, size_t n, struct pip *out)
         size_t st = i;
         while (i < n && dig(s[i]) && i - st < 4)
             p = p * 10 + (unsigned)(s[i++] - '0');
-        if (i != n || i == st || p > maxp || i - st > (maxp == 128 ? 3u : 2u))
+        if (i != n || i == st || p > maxp || i - st > (maxp == 128 ? 3u : 2u) || (i - st > 1 && s[st] == '0'))
             return OMEGA_EINVAL;
         out->prefix = (uint8_t)p;
     }

@@ -647,7 +647,8 @@ static struct pexpr *parse_unary(struct lx *l, int depth)
     if (!e)
         return NULL;
     /* A minus directly before an integer literal is part of the literal (so INT64_MIN is writable). */
-    if (n && ops[n - 1] == T_MINUS && e->op == PE_LIT && e->lit.t == PV_LONG) {
+    if (n && ops[n - 1] == T_MINUS && e->op == PE_LIT && e->lit.t == PV_LONG &&
+        (e->nargs == 1 || e->lit.u.i != INT64_MIN)) {   /* -(INT64_MIN) stays a negation: it overflows at run time */
         if (e->nargs == 1)
             e->nargs = 0;   /* INT64_MIN, already */
         else
@@ -1104,6 +1105,7 @@ static int parse_policy(struct lx *l, struct omega_policy_set *ps, uint32_t idx)
             return perr(l, l->tline, l->tcol, "a condition must not be empty");
         if (!(conds[n] = parse_expr(l, 0)))
             return OMEGA_EFORMAT;
+        pfold(l->pool, conds[n]);
         n++;
         OMEGA_TRY(expect(l, T_RBRACE, "`}`"));
     }

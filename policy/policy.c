@@ -23,11 +23,17 @@ static int bucket_add(struct omega_policy_set *ps, const struct puid *e, uint32_
     }
 }
 
+static int indexed(const struct ppolicy *p)
+{
+    const struct pscope_c *r = &p->resource;
+    return (r->kind == PS_EQ || r->kind == PS_IN || r->kind == PS_IS_IN) && r->e && !r->slot;
+}
+
 int pindex_build(struct omega_policy_set *ps)
 {
     uint32_t nres = 0;
     for (uint32_t i = 0; i < ps->npol; i++)
-        nres += ps->pol[i]->resource.kind == PS_EQ;
+        nres += indexed(ps->pol[i]);
     ps->general = ppool_alloc(&ps->pool, (ps->npol ? ps->npol : 1) * sizeof *ps->general);
     if (!ps->general)
         return OMEGA_ENOMEM;
@@ -48,7 +54,7 @@ int pindex_build(struct omega_policy_set *ps)
         memset(ps->buckets, 0, nb * sizeof *ps->buckets);
         for (uint32_t i = 0; i < ps->npol; i++) {
             const struct ppolicy *p = ps->pol[i];
-            if (p->resource.kind == PS_EQ)
+            if (indexed(p))
                 bucket_add(ps, p->resource.e, i, counts, 0);
         }
         for (uint32_t i = 0; i < nb; i++)
@@ -60,7 +66,7 @@ int pindex_build(struct omega_policy_set *ps)
     }
     for (uint32_t i = 0; i < ps->npol; i++) {
         const struct ppolicy *p = ps->pol[i];
-        if (p->resource.kind == PS_EQ)
+        if (indexed(p))
             bucket_add(ps, p->resource.e, i, NULL, 1);
         else
             ps->general[ps->ngeneral++] = i;
@@ -162,7 +168,8 @@ int omega_policy_set_link(struct omega_policy_set *ps, const json_t *links, stru
         struct ppolicy **na = ppool_alloc(&ps->pool, (ps->npol + 1) * sizeof *na);
         if (!na)
             OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
-        memcpy(na, ps->pol, ps->npol * sizeof *na);
+        if (ps->npol)
+            memcpy(na, ps->pol, ps->npol * sizeof *na);
         p->idx = ps->npol;
         na[ps->npol++] = p;
         ps->pol = na;
@@ -313,7 +320,7 @@ struct omega_policy_engine {
 };
 
 static struct pstr k_agent, k_action, k_tool, k_data, k_host, k_model, k_resource, k_args, k_labels, k_count,
-    k_integrity, k_classes, k_regions, k_readers, k_trusted, k_untrusted;
+    k_integrity, k_classes, k_regions, k_readers, k_trusted, k_untrusted, k_rate, k_minute, k_hour, k_day;
 static struct pstr k_methods[5];
 
 static void consts_init(void)
@@ -325,7 +332,8 @@ static void consts_init(void)
     K(k_agent, "Agent"); K(k_action, "Action"); K(k_tool, "Tool"); K(k_data, "Data"); K(k_host, "Host");
     K(k_model, "Model"); K(k_resource, "Resource"); K(k_args, "args"); K(k_labels, "labels"); K(k_count, "count");
     K(k_integrity, "integrity"); K(k_classes, "classes"); K(k_regions, "regions"); K(k_readers, "readers");
-    K(k_trusted, "trusted"); K(k_untrusted, "untrusted");
+    K(k_trusted, "trusted"); K(k_untrusted, "untrusted"); K(k_rate, "rate"); K(k_minute, "minute");
+    K(k_hour, "hour"); K(k_day, "day");
     K(k_methods[0], "tools/call"); K(k_methods[1], "send"); K(k_methods[2], "read"); K(k_methods[3], "egress");
     K(k_methods[4], "infer");
 #undef K
@@ -384,6 +392,13 @@ static int label_set(const struct omega_label_set *s, struct pval *out)
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r)
 {
+    return omega_policy_decide_rates(eng, a, NULL, d, r);
+}
+
+int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omega_action *a,
+                              const struct omega_policy_rates *rates, struct omega_decision *d,
+                              struct omega_policy_result *r)
+{
     memset(d, 0, sizeof *d);
     d->verdict = OMEGA_DENY;
     const struct omega_policy_set *ps = __atomic_load_n(&eng->ps, __ATOMIC_ACQUIRE);
@@ -421,15 +436,16 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
         }
         rq.action = u;
     }
-    struct pfield *ctx = parena_alloc(3 * sizeof *ctx), *lab = parena_alloc(4 * sizeof *lab);
+    struct pfield *ctx = parena_alloc(4 * sizeof *ctx), *lab = parena_alloc(4 * sizeof *lab);
     if (!rq.principal || !rq.resource || !rq.action || !ctx || !lab)
         return OMEGA_ENOMEM;
-    memset(ctx, 0, 3 * sizeof *ctx);
+    memset(ctx, 0, 4 * sizeof *ctx);
     memset(lab, 0, 4 * sizeof *lab);
     uint32_t nctx = 0, nlab = 0;
     if (a->args) {
+        /* Left as JSON: a policy that reads context.args.amount converts that one field. */
         ctx[nctx].k = k_args;
-        if (pjson_value(NULL, a->args, 1, &ctx[nctx].v, NULL, 0))
+        if (pjson_lazy(a->args, &ctx[nctx].v))
             return OMEGA_EINVAL;
         nctx++;
     }
@@ -460,17 +476,34 @@ int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega
     ctx[nctx].k = k_count;
     ctx[nctx].v.t = PV_LONG;
     ctx[nctx++].v.u.i = (int64_t)a->count;
+    if (rates) {
+        struct pfield *rf = parena_alloc(3 * sizeof *rf);
+        if (!rf)
+            return OMEGA_ENOMEM;
+        memset(rf, 0, 3 * sizeof *rf);
+        const uint64_t vals[3] = {rates->minute, rates->hour, rates->day};
+        const struct pstr *keys[3] = {&k_minute, &k_hour, &k_day};
+        for (int i = 0; i < 3; i++) {
+            rf[i].k = *keys[i];
+            rf[i].v.t = PV_LONG;
+            rf[i].v.u.i = (int64_t)vals[i];
+        }
+        ctx[nctx].k = k_rate;
+        ctx[nctx].v.t = PV_RECORD;
+        ctx[nctx].v.n = 3;
+        ctx[nctx++].v.u.rec = rf;
+    }
     memset(&rq.context, 0, sizeof rq.context);
     rq.context.t = PV_RECORD;
     rq.context.n = nctx;
     rq.context.u.rec = ctx;
 
-    uint32_t reasons_local[64], errs_local[1];
+    uint32_t reasons_local[64], errs_local[1];   /* errors are only counted here */
     struct presult pr = {.reasons = r ? r->reasons : reasons_local, .reasons_cap = r ? (ps->npol ? ps->npol : 1) : 64,
                          .errs = r ? r->errors : errs_local, .errmsg = r ? r->errmsg : NULL,
                          .errs_cap = r ? (ps->npol ? ps->npol : 1) : 1};
     pol_authorize(ps, eng->es, &rq, &pr);
-    uint32_t nerr_total = pr.nerrs;
+    uint32_t nerr_total = pr.nerrs_total;
     enum omega_verdict v;
     const char *redact[OMEGA_DECISION_MAX_REDACT];
     uint32_t nredact;

@@ -53,7 +53,8 @@ static inline int puid_eq(const struct puid *a, const struct puid *b)
     return a == b || (a->h == b->h && pstr_eq(&a->type, &b->type) && pstr_eq(&a->id, &b->id));
 }
 
-enum pv_type { PV_BOOL, PV_LONG, PV_STR, PV_ENTITY, PV_SET, PV_RECORD, PV_DECIMAL, PV_IP, PV_DATETIME, PV_DURATION };
+enum pv_type { PV_BOOL, PV_LONG, PV_STR, PV_ENTITY, PV_SET, PV_RECORD, PV_DECIMAL, PV_IP, PV_DATETIME, PV_DURATION,
+               PV_JSON /* a tool-argument array or object not converted yet: converted only where a policy looks */ };
 
 struct pip {
     uint8_t v6;       /* 0: IPv4 (addr[0..3]), 1: IPv6 */
@@ -73,6 +74,7 @@ struct pval {
         const struct pval *set;
         const struct pfield *rec;      /* sorted by key bytes */
         const struct pip *ip;
+        const json_t *j;
     } u;
 };
 
@@ -83,6 +85,10 @@ struct pfield {
 
 const char *pv_type_name(int t);
 int pv_eq(const struct pval *a, const struct pval *b);
+/* One level of a tool argument: scalars converted, arrays and objects left as PV_JSON. -1 for null. */
+int pjson_lazy(const json_t *j, struct pval *out);
+/* Convert a PV_JSON value in full (into the arena); other values are left as they are. */
+int pv_materialize(struct pval *v);
 const struct pval *prec_get(const struct pval *rec, const struct pstr *k);
 /* Sort a record's fields by key (insertion sort: records are small). */
 void prec_sort(struct pfield *f, uint32_t n);
@@ -177,7 +183,8 @@ struct omega_policy_set {
     uint32_t npol;
     struct ppolicy **tmpl;        /* templates (not evaluated until linked) */
     uint32_t ntmpl;
-    /* Index: policies whose resource scope is `== E` sit in a bucket per E; the rest are scanned
+    /* Index: policies whose resource scope names an entity E (`== E`, `in E`, `is T in E`) sit in
+     * a bucket per E, looked up for the resource and each of its ancestors; the rest are checked
      * for every request. Each list is in source order. */
     uint32_t *general;
     uint32_t ngeneral;
@@ -214,6 +221,8 @@ struct omega_entities {
 const struct pentity *pent_find(const struct omega_entities *es, const struct puid *u);
 /* 1 when a is b or a descends from b. */
 int pent_in(const struct omega_entities *es, const struct puid *a, const struct puid *b);
+/* The same with a's entity already found (NULL when a is not in the store). */
+int pent_in_ent(const struct pentity *ea, const struct puid *a, const struct puid *b);
 
 /* JSON (Cedar's value format) → value: into the pool when pool is given, else the arena. */
 int pjson_value(struct ppool *pool, const json_t *j, int args_mode, struct pval *out, char *msg, size_t msglen);
@@ -236,6 +245,7 @@ struct presult {
     uint32_t *errs;               /* policies whose condition errored */
     char (*errmsg)[160];          /* may be NULL */
     uint32_t nerrs, errs_cap;
+    uint32_t nerrs_total;         /* errors counted beyond errs_cap too */
 };
 
 int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities *es, const struct preq *rq,
@@ -243,6 +253,8 @@ int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities
 
 /* Parser entry (policy/parse.c). */
 int pparse(struct omega_policy_set *ps, const char *text, size_t len, const char *file, struct omega_error *err);
+/* Fold constant subexpressions of a parsed expression (results live in pool). */
+void pfold(struct ppool *pool, struct pexpr *e);
 /* Build the index after parsing or linking. */
 int pindex_build(struct omega_policy_set *ps);
 

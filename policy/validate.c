@@ -125,7 +125,7 @@ static void check_expr(struct vctx *v, const struct pexpr *e, const struct known
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)e->name.n, e->name.p);
         if (attrs && !json_object_get(attrs, name))
-            problem(v, e->line, e->col, "attribute `%s` is not declared for %s", name,
+            problem(v, e->a->line, e->a->col, "attribute `%s` is not declared for %s", name,
                     e->a->var == PVAR_PRINCIPAL ? "the principal" : e->a->var == PVAR_RESOURCE ? "the resource" : "the context");
     }
     check_expr(v, e->a, k);
@@ -182,6 +182,19 @@ static void check_policy(struct vctx *v, const struct ppolicy *p)
     if (p->action.kind == PS_EQ) {
         const json_t *ad = action_decl(v, p->action.e);
         const json_t *at = json_object_get(ad, "appliesTo");
+        /* An action that applies to one principal (resource) type pins it even when the scope does not. */
+        struct pstr only[2];
+        const char *const lists[2] = {"principalTypes", "resourceTypes"};
+        const json_t **shapes[2] = {&k.principal, &k.resource};
+        const struct pstr *pinned[2] = {pt, rt};
+        for (int i = 0; i < 2; i++) {
+            const json_t *l = json_object_get(at, lists[i]);
+            if (!pinned[i] && json_array_size(l) == 1 && json_is_string(json_array_get(l, 0))) {
+                const char *t = json_string_value(json_array_get(l, 0));
+                only[i] = pstr_make(t, strlen(t));
+                *shapes[i] = shape_attrs(json_object_get(entity_type(v, &only[i]), "shape"));
+            }
+        }
         if (ad) {
             const json_t *pts = json_object_get(at, "principalTypes"), *rts = json_object_get(at, "resourceTypes");
             if (pt && pts && !type_listed(pts, pt))

@@ -111,8 +111,8 @@ uint64_t puid_hash(const struct pstr *type, const struct pstr *id)
 const char *pv_type_name(int t)
 {
     static const char *const names[] = {"bool", "long", "string", "entity", "set", "record", "decimal", "ipaddr",
-                                        "datetime", "duration"};
-    return t >= 0 && t <= PV_DURATION ? names[t] : "?";
+                                        "datetime", "duration", "set or record"};
+    return t >= 0 && t <= PV_JSON ? names[t] : "?";
 }
 
 const struct pval *prec_get(const struct pval *rec, const struct pstr *k)
@@ -146,6 +146,12 @@ static int set_has(const struct pval *set, const struct pval *v)
 
 int pv_eq(const struct pval *a, const struct pval *b)
 {
+    if (a->t == PV_JSON || b->t == PV_JSON) {
+        struct pval x = *a, y = *b;
+        if (pv_materialize(&x) || pv_materialize(&y))
+            return 0;
+        return pv_eq(&x, &y);
+    }
     if (a->t != b->t)
         return 0;
     switch (a->t) {
@@ -267,6 +273,8 @@ int pjson_uid(struct ppool *pool, const json_t *j, const struct puid **out, char
     return uid_from_obj(pool, e ? e : j, out, msg, msglen);
 }
 
+static int json_real_decimal(const json_t *j, int64_t *out);
+
 #define PJSON_MAX_DEPTH 64
 
 static int jvalue(struct ppool *pool, const json_t *j, int args, struct pval *out, char *msg, size_t msglen, int depth)
@@ -286,12 +294,9 @@ static int jvalue(struct ppool *pool, const json_t *j, int args, struct pval *ou
     case JSON_REAL: {
         if (!args)
             return fail(msg, msglen, "numbers with a fraction are not Cedar values (use a decimal extension)%s", NULL);
-        /* A tool argument such as 12.5 becomes decimal("12.5"): four fractional digits, rounded. */
-        double d = json_real_value(j) * 10000.0;
-        if (!(d > -9.2e18 && d < 9.2e18))
-            return fail(msg, msglen, "number out of the decimal range%s", NULL);
         out->t = PV_DECIMAL;
-        out->u.i = (int64_t)(d < 0 ? d - 0.5 : d + 0.5);
+        if (json_real_decimal(j, &out->u.i))
+            return fail(msg, msglen, "number out of the decimal range%s", NULL);
         return 0;
     }
     case JSON_STRING:
@@ -394,6 +399,39 @@ int pjson_value(struct ppool *pool, const json_t *j, int args_mode, struct pval 
     return jvalue(pool, j, args_mode, out, msg, msglen, 0);
 }
 
+static int json_real_decimal(const json_t *j, int64_t *out)
+{
+    /* A tool argument such as 12.5 becomes decimal("12.5"): four fractional digits, rounded. */
+    double d = json_real_value(j) * 10000.0;
+    if (!(d > -9.2e18 && d < 9.2e18))
+        return -1;
+    *out = (int64_t)(d < 0 ? d - 0.5 : d + 0.5);
+    return 0;
+}
+
+int pjson_lazy(const json_t *j, struct pval *out)
+{
+    out->n = 0;
+    switch (json_typeof(j)) {
+    case JSON_TRUE: case JSON_FALSE: out->t = PV_BOOL; out->u.b = json_is_true(j); return 0;
+    case JSON_INTEGER: out->t = PV_LONG; out->u.i = (int64_t)json_integer_value(j); return 0;
+    case JSON_REAL: out->t = PV_DECIMAL; return json_real_decimal(j, &out->u.i);
+    case JSON_STRING:
+        out->t = PV_STR;
+        out->u.s = pstr_make(json_string_value(j), json_string_length(j));
+        return 0;
+    case JSON_ARRAY: case JSON_OBJECT: out->t = PV_JSON; out->u.j = j; return 0;
+    default: return -1;
+    }
+}
+
+int pv_materialize(struct pval *v)
+{
+    if (v->t != PV_JSON)
+        return 0;
+    return pjson_value(NULL, v->u.j, 1, v, NULL, 0);
+}
+
 /* ---- entity store ---- */
 
 const struct pentity *pent_find(const struct omega_entities *es, const struct puid *u)
@@ -410,11 +448,10 @@ const struct pentity *pent_find(const struct omega_entities *es, const struct pu
     }
 }
 
-int pent_in(const struct omega_entities *es, const struct puid *a, const struct puid *b)
+int pent_in_ent(const struct pentity *e, const struct puid *a, const struct puid *b)
 {
     if (puid_eq(a, b))
         return 1;
-    const struct pentity *e = pent_find(es, a);
     if (!e)
         return 0;
     uint32_t lo = 0, hi = e->nanc;
@@ -429,6 +466,11 @@ int pent_in(const struct omega_entities *es, const struct puid *a, const struct 
         if (puid_eq(e->anc[lo], b))
             return 1;
     return 0;
+}
+
+int pent_in(const struct omega_entities *es, const struct puid *a, const struct puid *b)
+{
+    return puid_eq(a, b) || pent_in_ent(pent_find(es, a), a, b);
 }
 
 static int anc_cmp(const void *x, const void *y)
@@ -490,8 +532,10 @@ static int closure(struct omega_entities *es, struct pentity *e, const struct pu
     e->anc = ppool_alloc(&es->pool, (n ? n : 1) * sizeof *e->anc);
     if (!e->anc)
         return OMEGA_ENOMEM;
-    memcpy(e->anc, *buf, n * sizeof **buf);
-    qsort(e->anc, n, sizeof *e->anc, anc_cmp);
+    if (n) {
+        memcpy(e->anc, *buf, n * sizeof **buf);
+        qsort(e->anc, n, sizeof *e->anc, anc_cmp);
+    }
     e->nanc = (uint32_t)n;
     return 0;
 }

@@ -111,6 +111,7 @@ static struct {
     const struct omega_sim_config *c;
     struct sim_gpu *gpus;
     int ngpus;
+    size_t per_gpu;      /* agents pinned to each GPU, at most */
     double kv_cap;
     double scale, span;          /* trace arrivals: time multiplier, period */
     struct darr ttft, tpot, e2e;
@@ -156,8 +157,10 @@ static void gpu_actor(int argc, char **argv)
     const struct omega_sim_config *c = S.c;
     struct sim_gpu *g = &S.gpus[atoi(argv[1])];
     sg_mailbox_t mb = sg_mailbox_by_name(g->mbox);
-    struct sim_req **pending = calloc((size_t)c->agents + 1, sizeof *pending);
-    struct sim_req **fresh = calloc((size_t)c->agents + 1, sizeof *fresh);
+    /* An agent has at most one request out, so a GPU never holds more than the agents pinned to it. */
+    size_t slots = S.per_gpu + 1;
+    struct sim_req **pending = calloc(slots, sizeof *pending);
+    struct sim_req **fresh = calloc(slots, sizeof *fresh);
     size_t npend = 0, head = 0;
     if (!pending || !fresh) {
         S.oom = 1;
@@ -168,9 +171,9 @@ static void gpu_actor(int argc, char **argv)
     for (;;) {
         /* Take whatever has arrived; block only when there is nothing to do. */
         while (sg_mailbox_listen(g->mbox))
-            pending[(head + npend++) % (size_t)(c->agents + 1)] = sg_mailbox_get(mb);
+            pending[(head + npend++) % slots] = sg_mailbox_get(mb);
         if (g->nactive == 0 && npend == 0) {
-            pending[(head + npend++) % (size_t)(c->agents + 1)] = sg_mailbox_get(mb);
+            pending[(head + npend++) % slots] = sg_mailbox_get(mb);
             continue;
         }
         /* Admit in arrival order while KV memory (and the batch limit) allows: continuous batching. */
@@ -182,7 +185,7 @@ static void gpu_actor(int argc, char **argv)
                 break;
             if (c->max_batch > 0 && (int)g->nactive >= c->max_batch)
                 break;
-            head = (head + 1) % (size_t)(c->agents + 1);
+            head = (head + 1) % slots;
             npend--;
             g->kv_used += r->kv_bytes;
             g->active[g->nactive++] = r;
@@ -191,7 +194,15 @@ static void gpu_actor(int argc, char **argv)
             sq += (double)r->prompt * r->prompt;
         }
         if (nfresh > 0) {
-            gpu_work(g, omega_cost_prefill_s(c->cm, c->model, tok, sq, c->cc));
+            double t = 0;
+            if (c->time_slice) {
+                for (size_t i = 0; i < nfresh; i++)
+                    t += omega_cost_prefill_s(c->cm, c->model, fresh[i]->prompt,
+                                              (double)fresh[i]->prompt * fresh[i]->prompt, c->cc);
+            } else {
+                t = omega_cost_prefill_s(c->cm, c->model, tok, sq, c->cc);
+            }
+            gpu_work(g, t);
             for (size_t i = 0; i < nfresh; i++) {
                 fresh[i]->t_first = simgrid_get_clock();
                 fresh[i]->left--;   /* prefill yields the first token */
@@ -206,7 +217,16 @@ static void gpu_actor(int argc, char **argv)
                 batch++;
                 ctx += g->active[i]->ctx;
             }
-        if (batch > 0) {
+        if (batch > 0 && c->time_slice) {
+            /* one step of each sequence in turn: the GPU time-sliced between the agents' contexts */
+            double t = 0;
+            for (size_t i = 0; i < g->nactive; i++)
+                if (g->active[i]->left > 0)
+                    t += omega_cost_decode_step_s(c->cm, c->model, 1, g->active[i]->ctx, c->cc);
+            gpu_work(g, t);
+            g->steps += (double)batch;
+            g->seqs += (double)batch;
+        } else if (batch > 0) {
             gpu_work(g, omega_cost_decode_step_s(c->cm, c->model, (int)batch, ctx / (double)batch, c->cc));
             g->steps += 1;
             g->seqs += (double)batch;
@@ -332,6 +352,7 @@ static int sim_child(const struct omega_sim_config *c, struct omega_sim_result *
     memset(&S, 0, sizeof S);
     S.c = c;
     S.ngpus = c->hosts * c->gpus_per_host;
+    S.per_gpu = ((size_t)c->agents + (size_t)S.ngpus - 1) / (size_t)S.ngpus;
     S.kv_cap = c->cm->gpu.mem_bytes * MEM_RESERVE - omega_model_weight_bytes(c->model);
     if (c->arrivals_from_trace && c->az && c->az->n > 1) {
         double rate = omega_azure_rate(c->az);
@@ -348,7 +369,7 @@ static int sim_child(const struct omega_sim_config *c, struct omega_sim_result *
     if (!S.gpus)
         return -1;
     for (int i = 0; i < S.ngpus; i++) {
-        S.gpus[i].active = calloc((size_t)c->agents + 1, sizeof *S.gpus[i].active);
+        S.gpus[i].active = calloc(S.per_gpu + 1, sizeof *S.gpus[i].active);
         if (!S.gpus[i].active)
             return -1;
         snprintf(S.gpus[i].mbox, sizeof S.gpus[i].mbox, "gpu%d", i);

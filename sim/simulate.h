@@ -24,6 +24,8 @@ struct omega_sim_config {
     double duration_s, warmup_s;    /* arrivals stop at duration; requests arriving in warm-up are not counted */
     int cc;                         /* confidential data path on the GPU */
     int max_batch;                  /* 0: as many as KV memory holds */
+    int time_slice;                 /* 1: no batching across agents (a CVM per agent): each active sequence
+                                     * gets its own prefill and its own decode steps, in turn */
     uint64_t seed;
 };
 

@@ -44,7 +44,8 @@ static const char *const strs[] = {"", "a", "b", "ab", "ba", "aab", "a*b", "\\u{
 static const char *const attrs[] = {"age", "name", "tags", "owner", "meta", "amount", "addr", "flag"};
 static const char *const decs[] = {"1.0", "-2.5", "0.0001", "3.14", "1.23456", "922337203685477.5807", "x", "10"};
 static const char *const ips[] = {"10.0.0.1", "10.0.0.0/8", "192.168.1.1/24", "127.0.0.1", "::1", "ff02::1",
-                                  "224.0.0.5", "2001:db8::/32", "1.2.3", "10.0.0.256"};
+                                  "224.0.0.5", "2001:db8::/32", "1.2.3", "10.0.0.256", "10.0.0.0/08",
+                                  "::ffff:1.2.3.4", "::/010", "1.2.3.4/33"};
 static const char *const dts[] = {"2024-01-01", "2024-01-01T12:30:00Z", "2024-06-15T08:00:00.250Z",
                                   "2024-01-01T00:00:00+0100", "1969-12-31T23:59:59Z", "2024-02-30", "2024-1-1"};
 static const char *const durs[] = {"1h", "1d2h3m4s5ms", "-30m", "0ms", "90s", "2h1d", "h", "25h"};
@@ -147,7 +148,7 @@ static void expr(struct g *g, enum gt t, int depth)
         case 16: out(g, "if "); sub(g, G_BOOL, depth); out(g, " then "); sub(g, G_BOOL, depth); out(g, " else "); sub(g, G_BOOL, depth); return;
         case 17: sub(g, G_ENT, depth); out(g, ".getTag(\"t1\")"); return;
         case 18: out(g, "principal has meta && principal.meta has level && principal.meta.level > %d", (int)rn(g, 4)); return;
-        case 19: sub(g, G_REC, depth); out(g, ".flag"); return;
+        case 19: sub(g, G_REC, depth); out(g, chance(g, 50) ? ".flag" : "[\"flag\"]"); return;
         case 20: out(g, "!!"); sub(g, G_BOOL, depth); return;
         default: out(g, "resource in principal"); return;
         }
@@ -231,7 +232,7 @@ static void expr(struct g *g, enum gt t, int depth)
         return;
     case G_IP:
         if (chance(g, 30)) { var_entity(g); out(g, ".addr"); return; }
-        out(g, "ip(\"%s\")", ips[rn(g, 10)]);
+        out(g, "ip(\"%s\")", ips[rn(g, 14)]);
         return;
     case G_DT:
         switch (leaf ? rn(g, 2) : rn(g, 4)) {
@@ -275,6 +276,8 @@ static void scope_pr(struct g *g, const char *var, int *slot)
 
 static void policy(struct g *g, int *slot)
 {
+    if (chance(g, 10))
+        out(g, "// rule %u\n", rn(g, 100));
     if (chance(g, 20))
         out(g, "@id(\"rule-%u\")\n", rn(g, 100));
     if (chance(g, 5))

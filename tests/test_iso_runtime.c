@@ -258,3 +258,106 @@ OMEGA_TEST_TIMEOUT(iso_runtime_many_agents, 60)
     iso_env_stop(&e);
     return 0;
 }
+
+/* Results and messages too big for the receiver's ring are refused with EQUOTA; nobody is stopped. */
+static int big_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    (void)rq;
+    static uint8_t big[64 << 10];
+    return omega_buf_append(rp->out, big, sizeof big);
+}
+
+static int oversize_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    static uint8_t buf[16 << 10];
+    size_t n;
+    if (omega_agent_call_tool(ag, "big", "{}", 2, buf, sizeof buf, &n) != OMEGA_EQUOTA)
+        return 90;
+    /* The largest message this agent can send always fits the receiver's ring, sender id included. */
+    if (omega_agent_send(ag, "sink", buf, omega_agent_max_payload(ag)) != 0)
+        return 91;
+    if (omega_agent_send(ag, "sink", buf, 9000) != OMEGA_EINVAL)   /* more than the ring holds */
+        return 92;
+    return 0;
+}
+
+static int sink_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    static uint8_t buf[16 << 10];
+    char from[OMEGA_AGENT_ID_MAX];
+    size_t n;
+    return omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) == 0 && n == omega_agent_max_payload(ag) &&
+           strcmp(from, "big-talker") == 0 ? 0 : 93;
+}
+
+OMEGA_TEST_TIMEOUT(iso_runtime_oversize_results_refused, 30)
+{
+    struct iso_env e;
+    struct omega_runtime_config cfg = {.ring_bytes = 8192};
+    CHECK(iso_env_start(&e, "{\"allow\": [{\"agent\": \"*\", \"action\": \"*\", \"target\": \"*\"}]}", &cfg) == 0);
+    CHECK(omega_runtime_register_tool(e.rt, "big", big_tool, NULL) == 0);
+    int s = iso_spawn(&e, "sink", sink_agent, NULL, 0);
+    int a = iso_spawn(&e, "big-talker", oversize_agent, NULL, 0);
+    CHECK(s >= 0 && a >= 0);
+    struct omega_agent_status st;
+    CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && !st.violation, "exit %d: %s", st.exit_code, st.reason);
+    CHECK(omega_runtime_wait(e.rt, s, 10000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && !st.violation, "sink: exit %d: %s", st.exit_code, st.reason);
+    iso_env_stop(&e);
+    return 0;
+}
+
+/* The inference engine plugs in as a handler; its output's labels join the agent's context. */
+static int fake_infer(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    if (strcmp(rq->target, "llama-2-7b") != 0 || rq->kind != OMEGA_ACT_INFER)
+        return OMEGA_ENOTFOUND;
+    rp->labels.untrusted = 1;   /* model output is untrusted */
+    return omega_buf_printf(rp->out, "completion of %zu bytes", rq->len);
+}
+
+static int untrusted_egress_decider(void *ctx, const struct omega_action *a, struct omega_decision *d)
+{
+    int rc = omega_allowlist_decide(ctx, a, d);
+    if (rc == 0 && a->kind == OMEGA_ACT_EGRESS && a->labels->untrusted)
+        d->verdict = OMEGA_DENY;
+    return rc;
+}
+
+static int infer_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char out[64];
+    size_t n;
+    if (omega_agent_egress(ag, "host", "a", 1) != 0)
+        return 100;
+    if (omega_agent_infer(ag, "llama-2-7b", "hello", 5, out, sizeof out, &n) != 0 || n != 21 ||
+        memcmp(out, "completion of 5 bytes", 21) != 0)
+        return 101;
+    if (omega_agent_infer(ag, "gpt", "x", 1, out, sizeof out, &n) != OMEGA_ENOTFOUND)
+        return 102;
+    return omega_agent_egress(ag, "host", "a", 1) == OMEGA_EDENIED ? 0 : 103;
+}
+
+OMEGA_TEST_TIMEOUT(iso_runtime_infer_handler_labels, 30)
+{
+    struct iso_env e;
+    CHECK(iso_env_start(&e, "{\"allow\": [{\"agent\": \"*\", \"action\": \"*\", \"target\": \"*\"}]}", NULL) == 0);
+    omega_monitor_set_decider(&e.mon, untrusted_egress_decider, e.al);
+    omega_runtime_set_infer(e.rt, fake_infer, NULL);
+    int a = iso_spawn(&e, "thinker", infer_agent, NULL, 0);
+    CHECK(a >= 0);
+    struct omega_agent_status st;
+    CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && !st.signal, "exit %d: %s", st.exit_code, st.reason);
+    iso_env_stop(&e);
+    return 0;
+}

@@ -27,7 +27,8 @@ static json_t *summary(const char *suite, const char *backend, json_t *metrics)
 
 struct canned {
     double monitor_us, cedar_us, log_bytes, log_digest, start_us, a2a64, a2a64_http, a2a1k, rep_ms, ver_ms, gv_ms,
-        gbps, eb_ms, pc_ms, proof_us, step_off_ms, step_on_ms, cc32, dens_s, dens_p;
+        gbps, eb_ms, pc_ms, proof_us, step_off_ms, step_on_ms, cc32, dens_s, dens_p, round_on, round_off, call_on,
+        call_off, share;
     json_t *suites;
 };
 
@@ -42,8 +43,17 @@ static void make_canned(struct canned *c, uint64_t seed)
     c->rep_ms = U(1, 5); c->ver_ms = U(1, 5); c->gv_ms = U(1, 5); c->gbps = U(1, 4); c->eb_ms = U(20, 90);
     c->pc_ms = U(0.5, 2); c->proof_us = U(1, 9); c->step_off_ms = U(5, 7); c->step_on_ms = c->step_off_ms * U(1.01, 1.1);
     c->cc32 = U(1, 7); c->dens_s = floor(U(20, 40)); c->dens_p = floor(U(3, 6));
+    c->round_off = U(2000, 9000); c->call_off = U(50, 200); c->call_on = c->call_off + U(1, 30);
+    c->round_on = c->round_off + (c->call_on - c->call_off); c->share = U(0.1, 2);
 #undef U
-    json_t *pol = json_array(), *plog = json_array(), *iso = json_array(), *att = json_array(), *llm = json_array();
+    json_t *pol = json_array(), *plog = json_array(), *iso = json_array(), *att = json_array(), *llm = json_array(),
+           *tc = json_array();
+    json_array_append_new(tc, metric("toolcall_round_us", "us", c->round_on,
+                                     json_pack("{s:s, s:s}", "enforce", "on", "model", "tiny"), c->round_off));
+    json_array_append_new(tc, metric("toolcall_round_us", "us", c->round_off, json_pack("{s:s}", "enforce", "off"), NAN));
+    json_array_append_new(tc, metric("toolcall_call_us", "us", c->call_on, json_pack("{s:s}", "enforce", "on"), c->call_off));
+    json_array_append_new(tc, metric("toolcall_call_us", "us", c->call_off, json_pack("{s:s}", "enforce", "off"), NAN));
+    json_array_append_new(tc, metric("enforcement_share_pct", "%", c->share, json_pack("{s:s}", "enforce", "on"), NAN));
     json_array_append_new(pol, metric("policy_decision_us", "us", 0.9, json_pack("{s:i}", "policies", 100), c->cedar_us));
     json_array_append_new(pol, metric("policy_decision_us", "us", 0.5, json_pack("{s:i}", "policies", 10), 1.0));
     json_array_append_new(pol, metric("monitor_path_us", "us", c->monitor_us, NULL, NAN));
@@ -67,10 +77,11 @@ static void make_canned(struct canned *c, uint64_t seed)
     json_array_append_new(llm, metric("cc_overhead_pct", "%", c->cc32, json_pack("{s:s, s:i}", "model", "llama2-7b", "batch", 32), NAN));
     json_array_append_new(llm, metric("density_shared", "agents", c->dens_s, NULL, NAN));
     json_array_append_new(llm, metric("density_per_agent", "agents", c->dens_p, NULL, NAN));
-    c->suites = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:s}}", "policy", summary("policy", "emu", pol), "provlog",
+    c->suites = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:{s:s}}", "policy", summary("policy", "emu", pol), "provlog",
                           summary("provlog", "emu", plog), "isolation", summary("isolation", "emu", iso), "attest",
-                          summary("attest", "emu", att), "llm", summary("llm", "cuda", llm), "toolcall", "not_run",
-                          "omega bench: the toolcall suite is not built yet");
+                          summary("attest", "emu", att), "llm", summary("llm", "cuda", llm), "toolcall",
+                          summary("toolcall", "emu", tc), "multiagent", "not_run",
+                          "omega bench: the multiagent suite is not built yet");
 }
 
 static const struct omega_paper_row *row(const struct omega_paper_row *rows, const char *id)
@@ -122,11 +133,23 @@ OMEGA_TEST(sim_paper_table)
     r = row(rows, "density");
     CHECK(r->have && NEAR(r->omega, c.dens_s) && NEAR(r->base, c.dens_p));
     r = row(rows, "policy_share");
+    CHECK(r->have && strcmp(r->kind, "measured") == 0 && NEAR(r->omega, c.share));
+    CHECK(NEAR(r->base, 45e-3 / (c.round_on * 1e-6 - (c.call_on - c.call_off) * 1e-6 + 45e-3) * 100));
+    r = row(rows, "toolcall_e2e");
+    CHECK(r->have && NEAR(r->omega, c.round_on / 1e3) && NEAR(r->base, c.round_off / 1e3));
+    CHECK(strstr(r->note, "tiny") != NULL);
+    r = row(rows, "multiagent");
+    CHECK(!r->have && strstr(r->source, "not run: omega bench: the multiagent suite is not built yet"));
+
+    /* Without the toolcall suite, the share is modeled from the measured monitor path. */
+    json_t *tcs = json_deep_copy(json_object_get(c.suites, "toolcall"));
+    json_object_del(c.suites, "toolcall");
+    omega_paper_rows(c.suites, &cm, rows);
+    r = row(rows, "policy_share");
     CHECK(r->have && strcmp(r->kind, "modeled") == 0 && r->omega > 0 && r->omega < r->base);
     r = row(rows, "toolcall_e2e");
-    CHECK(!r->have && strstr(r->source, "not run: omega bench: the toolcall suite is not built yet"));
-    r = row(rows, "multiagent");
-    CHECK(!r->have && strstr(r->source, "not run: no result"));
+    CHECK(!r->have && strstr(r->source, "not run: no result (toolcall)"));
+    json_object_set_new(c.suites, "toolcall", tcs);
 
     /* The same GPU suite from an emu run does not count as a GPU measurement: modeled instead. */
     json_object_set_new(json_object_get(json_object_get(c.suites, "llm"), "machine"), "backend", json_string("emu"));
@@ -174,6 +197,7 @@ OMEGA_TEST_TIMEOUT(sim_paper_suite_from, 60)
     CHECK_STR(json_string_value(json_object_get(m, "kind")), "measured");
     json_decref(j);
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "grep -q 'not run: no results in the --from folder (toolcall)' %s/res/paper/t1/table.md", tmp), 0);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "grep -q 'not run: no results in the --from folder (multiagent)' %s/res/paper/t1/table.md", tmp), 0);
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "cmp -s %s/res/paper/t1/table.md %s/res/paper/table.md", tmp, tmp), 0);
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "test -s %s/res/paper/t1/fig1_per_token.gp && test -s %s/res/paper/t1/fig5_log_size.dat", tmp, tmp), 0);
     /* The GPU model was fitted to the canned cuda run's step times (one point), not left at its default. */
@@ -181,5 +205,27 @@ OMEGA_TEST_TIMEOUT(sim_paper_suite_from, 60)
     /* Bad options are usage errors. */
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s bench paper --suites nope --no-write 2>/dev/null", omega_test_omega_bin()), 2);
     json_decref(c.suites);
+    return OMEGA_TEST_PASS;
+}
+
+OMEGA_TEST_TIMEOUT(sim_paper_suite_runs, 60)
+{
+    /* Through real subprocesses: whatever the multiagent suite does here (not built yet, fails, or
+     * measures), its row says either "not run: <reason>" or carries a figure, and the run says which
+     * backend auto chose. */
+    const char *tmp = omega_test_tmpdir();
+    char out[4096];
+    int rc = omega_test_sh(out, sizeof out, "%s bench paper --backend auto --suites multiagent --timeout 20 --out %s/run "
+                                            "--run-id r 2>&1 >/dev/null | grep 'backend auto: using'",
+                           omega_test_omega_bin(), tmp);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(strstr(out, "using emu") || strstr(out, "using cuda") || strstr(out, "using snp"));
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "test -f %s/run/paper/r/logs/multiagent.stderr", tmp), 0);
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "grep '^| Multi-agent' %s/run/paper/r/table.md", tmp), 0);
+    CHECK_MSG(strstr(out, "| not run: ") || strstr(out, "| measured |") || strstr(out, "| modeled |"), "row: %s", out);
+    /* Rows of suites not asked for say so, never a number. */
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "grep '^| Policy enforcement' %s/run/paper/r/table.md", tmp), 0);
+    CHECK(strstr(out, "not run: no result (policy)") != NULL);
+    CHECK_EQ_INT(omega_test_sh(NULL, 0, "grep -q '\"backend\": \"emu\"\\|\"backend\": \"cuda\"\\|\"backend\": \"snp\"' %s/run/paper/r/machine.json", tmp), 0);
     return OMEGA_TEST_PASS;
 }

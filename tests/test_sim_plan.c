@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "sim/costmodel.h"
+#include "sim/live.h"
 #include "sim/simulate.h"
 #include "tests/test.h"
 
@@ -95,7 +96,73 @@ OMEGA_TEST(sim_plan_cli)
     CHECK(json_number_value(json_object_get(res, "ttft_p99_ms")) <= 500);
     CHECK(json_is_true(json_object_get(j, "meets_slo")));
     CHECK_STR(json_string_value(json_object_get(j, "kind")), "modeled");
+    long long shared_gpus = json_integer_value(json_object_get(res, "gpus"));
+    json_decref(j);
+
+    /* A CVM per agent: a weight copy each bounds the agents per GPU from below. */
+    rc = omega_test_sh(out, sizeof out, "%s plan --agents 50 --slo-ms 500 --duration 20 --tokens 256,32 "
+                                        "--isolation per-agent-vm --results %s/none --json", bin, omega_test_tmpdir());
+    CHECK_EQ_INT(rc, 0);
+    j = json_loads(out, 0, &je);
+    CHECK_MSG(j, "not JSON: %s", je.text);
+    struct omega_costmodel cm;
+    omega_costmodel_init(&cm);
+    int per = omega_cost_density(&cm, omega_model_find("llama2-7b"), 4096, 0);
+    CHECK(per >= 1);
+    CHECK_EQ_INT(json_integer_value(json_object_get(j, "agents_per_gpu_max")), per);
+    long long vm_gpus = json_integer_value(json_object_get(json_object_get(j, "result"), "gpus"));
+    CHECK_MSG(vm_gpus >= (50 + per - 1) / per && vm_gpus >= shared_gpus, "vm %lld shared %lld", vm_gpus, shared_gpus);
+    json_decref(j);
+    CHECK_EQ_INT(omega_test_sh(out, sizeof out, "%s plan --agents 50 --isolation per-agent-vm --gpus 2 2>&1", bin), 2);
+
+    /* An overloaded configuration still gives valid JSON (figures without samples are null). */
+    rc = omega_test_sh(out, sizeof out, "%s plan --agents 200 --rate 50 --gpus 1 --duration 2 --tokens 2000,500 "
+                                        "--results %s/none --json", bin, omega_test_tmpdir());
+    CHECK_EQ_INT(rc, 1);
+    j = json_loads(out, 0, &je);
+    CHECK_MSG(j, "not JSON: %s", je.text);
+    CHECK(json_is_false(json_object_get(j, "meets_slo")));
     json_decref(j);
 #endif
     return OMEGA_TEST_PASS;
+}
+
+OMEGA_TEST_TIMEOUT(sim_live_vs_simgrid, 60)
+{
+#ifndef CONFIG_SIMGRID
+    return omega_test_skip("needs: SimGrid (built without libsimgrid-dev)");
+#else
+    /* The simulator against a live run of the same system: same seeds, so the same arrivals. */
+    struct omega_costmodel cm;
+    omega_costmodel_init(&cm);
+    struct omega_sim_config c;
+    omega_sim_config_init(&c, &cm);
+    c.hosts = 1;
+    c.gpus_per_host = 1;
+    c.agents = 8;
+    c.rate_per_agent = 3;
+    c.prompt_tokens = 256;
+    c.gen_tokens = 24;
+    c.tools_per_request = 1;
+    c.tool_s = 0.002;
+    c.duration_s = 6;
+    c.warmup_s = 1;
+    struct omega_sim_result live, sim;
+    struct omega_error err;
+    omega_error_clear(&err);
+    CHECK_MSG(omega_sim_live(&c, &live, &err) == 0, "%s", err.msg);
+    CHECK_MSG(omega_sim_run(&c, &sim, &err) == 0, "%s", err.msg);
+    CHECK(live.stable && sim.stable);
+    CHECK_EQ_INT(live.issued, sim.issued);
+    CHECK(live.issued > 100);
+    /* Timer overshoot and thread wake-ups make the live run a little slower; a scheduling or batching
+     * difference would be far larger than this on a busy machine. */
+    CHECK_MSG(fabs(sim.e2e_p50 / live.e2e_p50 - 1) < 0.25, "e2e p50 live %.4f sim %.4f", live.e2e_p50, sim.e2e_p50);
+    CHECK_MSG(fabs(sim.tpot_p50 / live.tpot_p50 - 1) < 0.25, "tpot p50 live %.4f sim %.4f", live.tpot_p50, sim.tpot_p50);
+    CHECK_MSG(fabs(sim.mean_batch / live.mean_batch - 1) < 0.25, "batch live %.2f sim %.2f", live.mean_batch, sim.mean_batch);
+    /* Bad live configurations are refused, not run. */
+    c.gpus_per_host = 2;
+    CHECK(omega_sim_live(&c, &live, &err) == OMEGA_EINVAL);
+    return OMEGA_TEST_PASS;
+#endif
 }

@@ -324,3 +324,50 @@ OMEGA_TEST(sim_costmodel_fit)
     CHECK(shared >= 28 && shared <= 32);
     return OMEGA_TEST_PASS;
 }
+
+OMEGA_TEST(sim_trace_mutations)
+{
+    /* Truncations and byte flips of valid inputs: either parsed or refused with file:line, never a crash. */
+    struct omega_trace g;
+    struct omega_error err;
+    omega_error_clear(&err);
+    CHECK(omega_trace_generate(&g, 3, 3, 3, 1.0, NULL, &err) == 0);
+    struct omega_buf w;
+    omega_buf_init(&w);
+    CHECK(omega_trace_write(&g, &w) == 0);
+    omega_trace_fini(&g);
+    const char *csv = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.9799600,4808,10\n"
+                      "2023-11-16 18:17:04.0319600,3180,8\n2023-11-16 18:17:04.0781490,110,27\n";
+    struct omega_rng rng;
+    omega_rng_seed(&rng, 99);
+    char *buf = malloc(w.len + 1);
+    CHECK(buf);
+    for (int round = 0; round < 3000; round++) {
+        int which = round & 1;
+        const char *src = which ? csv : (const char *)w.data;
+        size_t len = which ? strlen(csv) : w.len;
+        memcpy(buf, src, len);
+        size_t n = len;
+        switch (omega_rng_next(&rng) % 3) {
+        case 0: n = (size_t)(omega_rng_next(&rng) % (len + 1)); break;
+        case 1: buf[omega_rng_next(&rng) % len] ^= (char)(1u << (omega_rng_next(&rng) % 8)); break;
+        default: buf[omega_rng_next(&rng) % len] = "{}\",:\n0-.9#\r"[omega_rng_next(&rng) % 13]; break;
+        }
+        omega_error_clear(&err);
+        int rc;
+        if (which) {
+            struct omega_azure_trace t;
+            rc = omega_azure_parse(&t, buf, n, "m.csv", &err);
+            omega_azure_fini(&t);
+            CHECK_MSG(rc == 0 || (rc == OMEGA_EFORMAT && strncmp(err.msg, "m.csv", 5) == 0), "csv rc %d: %s", rc, err.msg);
+        } else {
+            struct omega_trace t;
+            rc = omega_trace_parse(&t, buf, n, "m.jsonl", &err);
+            omega_trace_fini(&t);
+            CHECK_MSG(rc == 0 || (rc == OMEGA_EFORMAT && strncmp(err.msg, "m.jsonl:", 8) == 0), "jsonl rc %d: %s", rc, err.msg);
+        }
+    }
+    free(buf);
+    omega_buf_fini(&w);
+    return OMEGA_TEST_PASS;
+}

@@ -17,6 +17,7 @@
 #include "core/monitor.h"
 #include "core/runtime.h"
 #include "core/util.h"
+#include "workloads/multiagent/graph.h"
 
 struct demo_arg {
     int index, n;
@@ -72,13 +73,26 @@ static const struct {
 } workloads[] = {
     {"demo", demo_agent, "each agent: tools/call echo, read public and PHI data, send/recv in a ring, infer, egress"},
     {"escape", escape_agent, "each agent: one allowed call, then open(\"/etc/shadow\"): stopped by the sandbox"},
+    {"chain", omega_graph_agent, "agents n0..n(N-1) pass one A2A JSON-RPC request down a chain and the replies back"},
+    {"fanout", omega_graph_agent, "n0 sends one request to each other agent and gathers the replies"},
+    {"supervisor", omega_graph_agent, "n0 hands 4 tasks per worker to the others, the next as each answers"},
 };
+
+static int sink_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    (void)rq;
+    (void)rp;
+    return 0;
+}
 
 static const char *DEFAULT_ALLOW =
     "{\"allow\": [{\"agent\": \"*\", \"action\": \"tools/call\", \"target\": \"echo\"},\n"
     "            {\"agent\": \"*\", \"action\": \"read\", \"target\": \"public/*\"},\n"
     "            {\"agent\": \"agent0\", \"action\": \"read\", \"target\": \"ehr/*\"},\n"
     "            {\"agent\": \"*\", \"action\": \"send\", \"target\": \"agent*\"},\n"
+    "            {\"agent\": \"n*\", \"action\": \"send\", \"target\": \"n*\"},\n"
+    "            {\"agent\": \"n0\", \"action\": \"tools/call\", \"target\": \"graph.samples\"},\n"
     "            {\"agent\": \"*\", \"action\": \"egress\", \"target\": \"api.example.com\", \"max\": 1}],\n"
     " \"deny\":  [{\"agent\": \"*\", \"action\": \"infer\", \"target\": \"*\"}]}\n";
 
@@ -134,8 +148,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: omega run [--workload NAME] [--agents N] [--allow FILE] [--mem SIZE] [--rate N] [--json]\n"
                "Start N sandboxed agents of a built-in workload under the monitor and print every decision.\n"
-               "  --workload NAME  demo (default) or escape\n"
-               "  --agents N       number of agents, 1 to 1000 (default 3); named agent0, agent1, ...\n"
+               "  --workload NAME  demo (default), escape, chain, fanout or supervisor\n"
+               "  --agents N       number of agents, 1 to 1000 (default 3); named agent0, agent1, ... (graphs: n0, n1, ...)\n"
                "  --allow FILE     the allow-list (JSON; see docs/isolation.md); default: a built-in demo list\n"
                "  --print-allow    print the built-in allow-list and exit\n"
                "  --mem SIZE       memory limit per agent (default 256M)\n"
@@ -199,6 +213,10 @@ int omega_cmd_run(int argc, char **argv)
             fn = workloads[i].fn;
     if (!fn)
         return omega_cli_usage("run", "unknown workload '%s'", wl);
+    enum omega_graph_kind gk = OMEGA_GRAPH_CHAIN;
+    int graph = omega_graph_kind_parse(wl, &gk) == 0;
+    if (graph && (nagents < 2 || nagents > 64))
+        return omega_cli_usage("run", "the %s workload takes 2 to 64 agents", wl);
 
     struct omega_error err = {0};
     struct omega_allowlist *al = allow_path ? omega_allowlist_load(allow_path, &err)
@@ -223,6 +241,7 @@ int omega_cmd_run(int argc, char **argv)
     static const char readme[] = "Omega testbed: public readme", ehr[] = "{\"patient\": 17, \"diagnosis\": \"...\"}";
     rc |= omega_runtime_add_data(rt, "public/readme", readme, sizeof readme - 1, &pub) < 0;
     rc |= omega_runtime_add_data(rt, "ehr/patient-17", ehr, sizeof ehr - 1, &phi) < 0;
+    rc |= omega_runtime_register_tool(rt, "graph.samples", sink_tool, NULL) < 0;
     omega_runtime_set_trace(rt, trace, &lg);
     if (!json) {
         printf("sandbox: %s\n", omega_runtime_sandbox_desc(rt));
@@ -230,11 +249,15 @@ int omega_cmd_run(int argc, char **argv)
                "labels");
     }
     int started = 0;
-    for (long i = 0; i < nagents && !rc; i++) {
+    for (long k = 0; k < nagents && !rc; k++) {
+        /* Graph workers start before their root (n0), so the root finds every peer. */
+        long i = graph ? nagents - 1 - k : k;
         char id[32];
-        snprintf(id, sizeof id, "agent%ld", i);
+        snprintf(id, sizeof id, graph ? "n%ld" : "agent%ld", i);
         struct demo_arg a = {(int)i, (int)nagents};
-        if (omega_runtime_spawn(rt, id, fn, &a, sizeof a, &err) < 0) {
+        struct omega_graph_node_arg ga = {{.kind = gk, .nodes = (int)nagents, .bytes = 256, .rounds = 1}, (int)i};
+        if ((graph ? omega_runtime_spawn(rt, id, fn, &ga, sizeof ga, &err)
+                   : omega_runtime_spawn(rt, id, fn, &a, sizeof a, &err)) < 0) {
             rc = 1;
             break;
         }

@@ -25,7 +25,12 @@ static int emu_tee_open(struct omega_tee *tee, const struct omega_config *cfg, s
     struct emu_tee *t = calloc(1, sizeof *t);
     if (!t)
         OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
-    int rc = omega_emu_sp_new(&t->sp, cfg->emu_chip_seed, 0, err);
+    /* The chip: the configuration's seed, else $OMEGA_EMU_CHIP_SEED (so a shell can name several chips),
+     * else the fixed test chip. */
+    const char *seed = cfg->emu_chip_seed;
+    if (!seed || !*seed)
+        seed = getenv("OMEGA_EMU_CHIP_SEED");
+    int rc = omega_emu_sp_new(&t->sp, seed && *seed ? seed : NULL, 0, err);
     if (rc < 0) {
         free(t);
         return rc;

@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --sample-seed N      sampling seed (default 1)\n"
             "  --export FILE        write the model's weights as bf16 safetensors and go on\n"
             "  --logits FILE        write float32 logits of each generated position (greedy only)\n"
+            "  --gpus N             CUDA: split the model over N GPUs (tensor parallelism, NCCL; bf16)\n"
             "  --json               one JSON object on stdout\n"
             "example: omega infer --model tiny --tokens 1,15043,3186 --max-new 8\n"
             "         omega --backend cuda infer --model llama2-7b --tokens 1,450 --max-new 64 --json\n");
@@ -73,7 +74,7 @@ int omega_cmd_infer(int argc, char **argv)
     const char *model = "tiny", *weights = NULL, *tokens = "1", *export_path = NULL, *logits_path = NULL;
     enum omega_llm_dtype dt = OMEGA_LLM_BF16;
     uint64_t seed = 1234;
-    int max_new = 16, eos = 2, json = 0;
+    int max_new = 16, eos = 2, json = 0, gpus = 1;
     struct omega_llm_sampling s = {0, 1, 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -99,11 +100,14 @@ int omega_cmd_infer(int argc, char **argv)
         else if (strcmp(a, "--top-p") == 0) s.top_p = strtof(v, &end);
         else if (strcmp(a, "--sample-seed") == 0) s.seed = strtoull(v, &end, 0);
         else if (strcmp(a, "--export") == 0) export_path = v;
+        else if (strcmp(a, "--gpus") == 0) gpus = (int)strtol(v, &end, 10);
         else if (strcmp(a, "--logits") == 0) logits_path = v;
         else return omega_cli_usage("infer", "unknown option '%s'", a);
         if (end && *end)
             return omega_cli_usage("infer", "bad number '%s' for %s", v, a);
     }
+    if (gpus < 1 || gpus > 8)
+        return omega_cli_usage("infer", "--gpus 1..8");
     if (max_new < 0 || max_new > 65536 || !(s.temperature >= 0) || s.temperature > 100 || !(s.top_p >= 0) || s.top_p > 1)
         return omega_cli_usage("infer", "--max-new 0..65536, --temperature 0..100, --top-p 0..1");
     int32_t *prompt = NULL;
@@ -119,7 +123,7 @@ int omega_cmd_infer(int argc, char **argv)
     struct omega_llm_opts o = {.model = model, .device = cuda ? OMEGA_LLM_CUDA : OMEGA_LLM_CPU,
                                .dtype = cuda ? dt : (dt == OMEGA_LLM_INT8 ? OMEGA_LLM_INT8 : OMEGA_LLM_F32),
                                .weights = weights, .seed = seed, .max_batch = 512, .cc = cuda && omega_opts.cfg.cc > 0,
-                               .gpu = omega_opts.cfg.gpu_device};
+                               .gpu = omega_opts.cfg.gpu_device, .gpus = gpus};
     struct omega_llm_config cfg;
     struct omega_error err = {0};
     if (omega_llm_preset(model, &cfg, &err) < 0) {

@@ -83,7 +83,7 @@ int omega_llm_open(struct omega_llm **out, const struct omega_llm_opts *o, struc
         char why[256] = "";
         /* Dummy weights are generated on the GPU from the seed: nothing crosses the bus. */
         if (llmc_open(&m->gpu, &cfg, o->dtype, o->seed, m->have_hw ? &m->hw : NULL, m->n_pages, pt, max_tok,
-                      max_tok, pt_stride, o->cc, o->gpu, why, sizeof why) < 0) {
+                      max_tok, pt_stride, o->cc, o->gpu, o->gpus, why, sizeof why) < 0) {
             omega_llm_close(m);
             OMEGA_FAIL(err, OMEGA_EUNAVAIL, "%s", why);
         }

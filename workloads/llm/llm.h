@@ -57,7 +57,8 @@ struct omega_llm_opts {
     uint64_t kv_bytes;           /* KV pool size in bytes; 0 → room for max_batch sequences of max_seq */
     int page_tokens;             /* tokens per KV page; 0 → 16 */
     int cc;                      /* CUDA: 1 → every host↔device transfer sealed with AES-256-GCM */
-    int gpu;                     /* CUDA device ordinal */
+    int gpu;                     /* CUDA device ordinal (the first, with gpus > 1) */
+    int gpus;                    /* CUDA: tensor parallelism over this many GPUs via NCCL (bf16, dummy weights); 0 → 1 */
 };
 
 struct omega_llm;

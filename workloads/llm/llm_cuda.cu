@@ -5,6 +5,8 @@
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <nccl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,8 @@ extern "C" {
 typedef __nv_bfloat16 bf16;
 
 #define MAX_GRAPHS 8192
-#define W8_MAX_TOK 64
+#define W8_MAX_TOK 8
+#define GEMV_MAX_TOK 1
 #define ATT_THREADS 256
 
 struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
@@ -36,8 +39,16 @@ struct layer {
 };
 
 struct llmc {
-    struct omega_llm_config c;
+    struct omega_llm_config c;   /* the whole model's shape */
     enum omega_llm_dtype dt;
+    /* Tensor parallelism: this shard holds heads [rank*nh, (rank+1)*nh), KV heads likewise, FFN columns
+     * [rank*hid, ...); wo and w2 are split by their input and summed over the shards with NCCL. A
+     * leader (tp > 1) holds no weights, only its shards, each driven by its own host thread. */
+    int tp, rank, nh, nkv, hid, qdim;
+    ncclComm_t comm;
+    float *partial;
+    struct llmc **shards;
+    ncclComm_t *comms;
     int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
     struct layer *L;
     bf16 *embed;
@@ -48,6 +59,9 @@ struct llmc {
     /* activations */
     float *x, *xo, *logits;
     bf16 *xb, *qkv, *att, *gu, *h, *dq;   /* dq: int8 weights dequantized for prefill-sized batches */
+    float *scores;        /* prefill attention: heads × T × T scores (engines that prefill long prompts) */
+    bf16 *probs;
+    int prefill_max;
     /* step inputs on the device, one block: tokens, pos, seq, rows, page table */
     int32_t *d_in, *d_tok, *d_pos, *d_seq, *d_rows, *d_pt, *d_argmax;
     int32_t *h_in, *h_argmax;   /* pinned */
@@ -88,6 +102,17 @@ __global__ void k_gen_f32(float *dst, uint64_t n, uint64_t seed, uint32_t id, in
         dst[i] = llm_dummy_weight(seed, id, kind, i, fan_in);
 }
 
+/* A slice of a dummy tensor: rows from grow0, columns [gcol0, gcol0 + cols) of gcols (shards of TP). */
+__global__ void k_gen_slice(bf16 *dst, int rows, int cols, uint64_t seed, uint32_t id, int kind, int fan_in,
+                            uint64_t grow0, uint64_t gcol0, uint64_t gcols)
+{
+    uint64_t n = (uint64_t)rows * cols;
+    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x) {
+        uint64_t r = i / cols, c = i % cols;
+        dst[i] = __float2bfloat16(llm_dummy_weight(seed, id, kind, (grow0 + r) * gcols + gcol0 + c, fan_in));
+    }
+}
+
 /* One warp per row: the row's largest magnitude, then the row quantized to int8 with that scale. */
 __global__ void k_gen_int8(int8_t *dst, float *scale, int rows, int cols, uint64_t seed, uint32_t id, int kind)
 {
@@ -115,9 +140,16 @@ static unsigned grid_for(uint64_t n)
 
 /* Fill rows [r0, r0+rows) of a linear layer from a dummy tensor or from host floats. */
 static int lin_fill(struct llmc *g, struct lin *l, int r0, int rows, uint64_t seed, uint32_t id, int kind,
-                    const float *host, char *why, size_t whylen)
+                    const float *host, char *why, size_t whylen, uint64_t grow0 = 0, uint64_t gcol0 = 0,
+                    uint64_t gcols = 0)
 {
     uint64_t n = (uint64_t)rows * l->cols, off = (uint64_t)r0 * l->cols;
+    if (!host && gcols) {   /* a shard's slice of the tensor */
+        k_gen_slice<<<grid_for(n), 256, 0, g->s>>>(l->w + off, rows, l->cols, seed, id, kind, (int)gcols, grow0, gcol0,
+                                                   gcols);
+        CK(cudaGetLastError());
+        return 0;
+    }
     if (!host) {
         if (l->w)
             k_gen_bf16<<<grid_for(n), 256, 0, g->s>>>(l->w + off, n, seed, id, kind, l->cols);
@@ -193,7 +225,7 @@ static int vec_fill(struct llmc *g, float *dst, int n, uint64_t seed, uint32_t i
 static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_weights *w, char *why, size_t whylen)
 {
     const struct omega_llm_config *c = &g->c;
-    int d = c->dim, kv = g->kvdim, h = c->hidden;
+    int d = c->dim, kv = g->kvdim, h = g->hid, q = g->qdim;
     g->L = (struct layer *)calloc((size_t)c->n_layers, sizeof *g->L);
     if (!g->L) { snprintf(why, whylen, "out of host memory"); return -1; }
     uint64_t ne = (uint64_t)c->vocab * d;
@@ -216,23 +248,25 @@ static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_we
     for (int l = 0; l < c->n_layers; l++) {
         struct layer *L = &g->L[l];
         /* Fused layouts: Q, K, V rows stacked (one product); gate and up stacked (one product). */
-        if (lin_alloc(g, &L->qkv, d + 2 * kv, d, why, whylen) < 0 || lin_alloc(g, &L->wo, d, d, why, whylen) < 0 ||
+        if (lin_alloc(g, &L->qkv, q + 2 * kv, d, why, whylen) < 0 || lin_alloc(g, &L->wo, d, q, why, whylen) < 0 ||
             lin_alloc(g, &L->w13, 2 * h, d, why, whylen) < 0 || lin_alloc(g, &L->w2, d, h, why, whylen) < 0)
             return -1;
         CK(cudaMalloc((void **)&L->attn_norm, (size_t)d * sizeof(float)));
         CK(cudaMalloc((void **)&L->ffn_norm, (size_t)d * sizeof(float)));
-        struct { struct lin *lin; int r0, rows, kind; const float *host; } parts[] = {
-            {&L->qkv, 0, d, OMEGA_LLM_T_WQ, w ? w->wq[l] : NULL},
-            {&L->qkv, d, kv, OMEGA_LLM_T_WK, w ? w->wk[l] : NULL},
-            {&L->qkv, d + kv, kv, OMEGA_LLM_T_WV, w ? w->wv[l] : NULL},
-            {&L->wo, 0, d, OMEGA_LLM_T_WO, w ? w->wo[l] : NULL},
-            {&L->w13, 0, h, OMEGA_LLM_T_GATE, w ? w->gate[l] : NULL},
-            {&L->w13, h, h, OMEGA_LLM_T_UP, w ? w->up[l] : NULL},
-            {&L->w2, 0, d, OMEGA_LLM_T_DOWN, w ? w->down[l] : NULL},
+        uint64_t R = (uint64_t)g->rank;
+        struct { struct lin *lin; int r0, rows, kind; const float *host; uint64_t grow0, gcol0, gcols; } parts[] = {
+            {&L->qkv, 0, q, OMEGA_LLM_T_WQ, w ? w->wq[l] : NULL, R * q, 0, (uint64_t)d},
+            {&L->qkv, q, kv, OMEGA_LLM_T_WK, w ? w->wk[l] : NULL, R * kv, 0, (uint64_t)d},
+            {&L->qkv, q + kv, kv, OMEGA_LLM_T_WV, w ? w->wv[l] : NULL, R * kv, 0, (uint64_t)d},
+            {&L->wo, 0, d, OMEGA_LLM_T_WO, w ? w->wo[l] : NULL, 0, R * q, (uint64_t)d},
+            {&L->w13, 0, h, OMEGA_LLM_T_GATE, w ? w->gate[l] : NULL, R * h, 0, (uint64_t)d},
+            {&L->w13, h, h, OMEGA_LLM_T_UP, w ? w->up[l] : NULL, R * h, 0, (uint64_t)d},
+            {&L->w2, 0, d, OMEGA_LLM_T_DOWN, w ? w->down[l] : NULL, 0, R * h, (uint64_t)c->hidden},
         };
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
             if (lin_fill(g, parts[i].lin, parts[i].r0, parts[i].rows, seed, llm_tensor_id(l, parts[i].kind),
-                         parts[i].kind, parts[i].host, why, whylen) < 0)
+                         parts[i].kind, parts[i].host, why, whylen, parts[i].grow0, parts[i].gcol0,
+                         g->tp > 1 ? parts[i].gcols : 0) < 0)
                 return -1;
         if (vec_fill(g, L->attn_norm, d, seed, llm_tensor_id(l, OMEGA_LLM_T_ATTN_NORM), OMEGA_LLM_T_ATTN_NORM,
                      w ? w->attn_norm[l] : NULL, why, whylen) < 0 ||
@@ -366,7 +400,26 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
         sum += red[i];
     int chunks = hd / 8, groups = blockDim.x / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int p = gidx; p < n; p += groups) {
+    int p = gidx;
+    for (; p + 3 * groups < n; p += 4 * groups) {   /* four V rows in flight per thread */
+        uint4 u[4];
+        float a[4];
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            int pp = p + r * groups;
+            const bf16 *vr = vp + ((lbase + ptab[pp / page_tokens]) * page_tokens + pp % page_tokens) * kvdim + kvh * hd;
+            u[r] = *(const uint4 *)(vr + c * 8);
+            a[r] = sc[pp];
+        }
+#pragma unroll
+        for (int r = 0; r < 4; r++) {
+            const bf16 *e = (const bf16 *)&u[r];
+#pragma unroll
+            for (int j = 0; j < 8; j++)
+                acc[j] += a[r] * __bfloat162float(e[j]);
+        }
+    }
+    for (; p < n; p += groups) {
         const bf16 *vr = vp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         uint4 u = *(const uint4 *)(vr + c * 8);
         const bf16 *e = (const bf16 *)&u;
@@ -443,14 +496,17 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     for (int t = 0; t < NT; t++)
         acc[t] = 0;
     const int8_t *wr = wq + (size_t)row * cols;
-#pragma unroll 2
+#pragma unroll 4
     for (int c = lane * 16; c < cols; c += 512) {
         int4 wv = __ldg((const int4 *)(wr + c));
-        const int8_t *wb = (const int8_t *)&wv;
+        /* int8 -> float without I2F (quarter rate): bias each byte to unsigned, splice it under the
+         * exponent of 2^23 with one byte permute, subtract 2^23 + 128. */
+        uint32_t wws[4] = {(uint32_t)wv.x ^ 0x80808080u, (uint32_t)wv.y ^ 0x80808080u, (uint32_t)wv.z ^ 0x80808080u,
+                           (uint32_t)wv.w ^ 0x80808080u};
         float wf[16];
 #pragma unroll
         for (int j = 0; j < 16; j++)
-            wf[j] = (float)wb[j];
+            wf[j] = __int_as_float(__byte_perm(wws[j / 4], 0x4B000000u, 0x7440u | (j & 3))) - 8388736.0f;
 #pragma unroll
         for (int t = 0; t < NT; t++) {
             if (t < T) {
@@ -483,27 +539,95 @@ __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale
     }
 }
 
-__global__ void k_dequant(const int8_t *q, const float *scale, int cols, uint64_t n, bf16 *out)
+
+/* bf16 weights × bf16 activations for up to NT tokens (decode): one warp per output row, 16-byte
+ * loads, four in flight per lane; cuBLAS's kernels leave bandwidth unused at these shapes. */
+template <int NT>
+__global__ void __launch_bounds__(256) k_gemv_bf16(const bf16 *w, int rows, int cols, const bf16 *x, int T, void *y,
+                                                   int mode)
 {
-    for (uint64_t i = blockIdx.x * (uint64_t)blockDim.x + threadIdx.x; i < n; i += (uint64_t)gridDim.x * blockDim.x)
-        out[i] = __float2bfloat16((float)q[i] * scale[i / cols]);
+    int row = blockIdx.x * 8 + threadIdx.x / 32, lane = threadIdx.x & 31;
+    if (row >= rows)
+        return;
+    float acc[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++)
+        acc[t] = 0;
+    const bf16 *wr = w + (size_t)row * cols;
+#pragma unroll 4
+    for (int c = lane * 8; c < cols; c += 256) {
+        uint4 wv = __ldg((const uint4 *)(wr + c));
+        const uint32_t wu[4] = {wv.x, wv.y, wv.z, wv.w};
+        float wf[8];
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            wf[2 * j] = __uint_as_float(wu[j] << 16);
+            wf[2 * j + 1] = __uint_as_float(wu[j] & 0xffff0000u);
+        }
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < T) {
+                uint4 xv = *(const uint4 *)(x + (size_t)t * cols + c);
+                const uint32_t xu[4] = {xv.x, xv.y, xv.z, xv.w};
+                float s = 0;
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    s += wf[2 * j] * __uint_as_float(xu[j] << 16) + wf[2 * j + 1] * __uint_as_float(xu[j] & 0xffff0000u);
+                acc[t] += s;
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        if (t < T) {
+            float v = acc[t];
+            for (int o = 16; o; o >>= 1)
+                v += __shfl_xor_sync(0xffffffffu, v, o);
+            if (lane == 0) {
+                size_t i = (size_t)t * rows + row;
+                if (mode == OUT_BF16) ((bf16 *)y)[i] = __float2bfloat16(v);
+                else if (mode == OUT_F32) ((float *)y)[i] = v;
+                else ((float *)y)[i] += v;
+            }
+        }
+    }
+}
+
+__global__ void k_dequant(const int8_t *q, const float *scale, int cols, bf16 *out)
+{
+    int row = blockIdx.y;
+    float sc = scale[row];
+    for (int c = (blockIdx.x * blockDim.x + threadIdx.x) * 16; c < cols; c += gridDim.x * blockDim.x * 16) {
+        int4 wv = *(const int4 *)(q + (size_t)row * cols + c);
+        const int8_t *wb = (const int8_t *)&wv;
+        __align__(16) bf16 o[16];
+#pragma unroll
+        for (int j = 0; j < 16; j++)
+            o[j] = __float2bfloat16((float)wb[j] * sc);
+        *(uint4 *)(out + (size_t)row * cols + c) = *(const uint4 *)o;
+        *(uint4 *)(out + (size_t)row * cols + c + 8) = *(const uint4 *)(o + 8);
+    }
 }
 
 /* y[T, rows] (=|+=) x[T, cols] · W^T */
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
 {
     const bf16 *w = l->w;
+    unsigned blocks = (unsigned)((l->rows + 7) / 8);
+    if (l->q && T <= W8_MAX_TOK) {
+        if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        else k_w8<W8_MAX_TOK><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
+    if (l->w && T <= GEMV_MAX_TOK) {
+        k_gemv_bf16<GEMV_MAX_TOK><<<blocks, 256, 0, g->s>>>(l->w, l->rows, l->cols, x, T, y, mode);
+        return cudaGetLastError() == cudaSuccess ? 0 : -1;
+    }
     if (l->q) {
-        if (T <= W8_MAX_TOK) {
-            unsigned blocks = (unsigned)((l->rows + 7) / 8);
-            if (T == 1) k_w8<1><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 4) k_w8<4><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else if (T <= 16) k_w8<16><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            else k_w8<64><<<blocks, 256, 0, g->s>>>(l->q, l->scale, l->rows, l->cols, x, T, y, mode);
-            return cudaGetLastError() == cudaSuccess ? 0 : -1;
-        }
-        uint64_t n = (uint64_t)l->rows * l->cols;
-        k_dequant<<<grid_for(n), 256, 0, g->s>>>(l->q, l->scale, l->cols, n, g->dq);
+        /* Larger batches: dequantize the layer to bf16 scratch and use the tensor cores (5 bytes
+         * moved per weight instead of 1; a fused W8A16 GEMM would not pay this). */
+        k_dequant<<<dim3((unsigned)((l->cols / 16 + 255) / 256), (unsigned)l->rows), 256, 0, g->s>>>(l->q, l->scale,
+                                                                                                  l->cols, g->dq);
         w = g->dq;
     }
     float one = 1.0f, zero = 0.0f;
@@ -514,8 +638,82 @@ static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, voi
     return st == CUBLAS_STATUS_SUCCESS ? 0 : -1;
 }
 
+/* Causal softmax of one query row of a fresh prompt's scores (keys 0..q), written as bf16 probabilities
+ * (zeros above the diagonal) for the P·V product. */
+__global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
+{
+    int q = blockIdx.x, h = blockIdx.y;
+    const float *sr = scores + ((size_t)h * T + q) * T;
+    bf16 *pr = probs + ((size_t)h * T + q) * T;
+    __shared__ float red[32];
+    float mx = -INFINITY;
+    for (int k = threadIdx.x; k <= q; k += blockDim.x)
+        mx = fmaxf(mx, sr[k]);
+    for (int o = 16; o; o >>= 1)
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = mx;
+    __syncthreads();
+    mx = -INFINITY;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) mx = fmaxf(mx, red[i]);
+    __syncthreads();
+    float sum = 0;
+    for (int k = threadIdx.x; k <= q; k += blockDim.x)
+        sum += expf(sr[k] - mx);
+    for (int o = 16; o; o >>= 1)
+        sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = sum;
+    __syncthreads();
+    sum = 0;
+    for (int i = 0; i < (int)blockDim.x / 32; i++) sum += red[i];
+    float inv = 1.0f / sum;
+    for (int k = threadIdx.x; k < T; k += blockDim.x)
+        pr[k] = __float2bfloat16(k <= q ? expf(sr[k] - mx) * inv : 0.0f);
+}
+
+/* Attention of a fresh prompt (one sequence, positions 0..T-1) on the tensor cores: S = K^T Q per
+ * head, causal softmax, O = V P; GQA handled as one batched call per query head of each group. */
+static int prefill_attention(struct llmc *g, int T)
+{
+    int hd = g->hd, grp = g->nh / g->nkv, ld = g->qkv_dim, d = g->qdim;
+    float scale = rsqrtf((float)hd), one = 1.0f, zero = 0.0f;
+    const bf16 *q = g->qkv, *k = g->qkv + d, *v = g->qkv + d + g->kvdim;
+    int rc = 0;
+    for (int j = 0; j < grp; j++)
+        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k, CUDA_R_16BF, ld,
+                                         (long long)hd, q + (size_t)j * hd, CUDA_R_16BF, ld, (long long)grp * hd, &zero,
+                                         g->scores + (size_t)j * T * T, CUDA_R_32F, T, (long long)grp * T * T,
+                                         g->nkv, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    k_causal_softmax<<<dim3(T, g->nh), 256, 0, g->s>>>(g->scores, g->probs, T);
+    for (int j = 0; j < grp; j++)
+        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, v, CUDA_R_16BF, ld,
+                                         (long long)hd, g->probs + (size_t)j * T * T, CUDA_R_16BF, T,
+                                         (long long)grp * T * T, &zero, g->att + (size_t)j * hd, CUDA_R_16BF, d,
+                                         (long long)grp * hd, g->nkv, CUBLAS_COMPUTE_32F,
+                                         CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    return rc ? -1 : 0;
+}
+
+__global__ void k_add(float *x, const float *y, size_t n)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        x[i] += y[i];
+}
+
+/* x += W·a; with tensor parallelism each shard's partial product is summed over the shards first. */
+static int residual(struct llmc *g, const struct lin *l, const bf16 *a, int T)
+{
+    if (g->tp <= 1)
+        return linear(g, l, a, T, g->x, OUT_F32_ACC);
+    size_t n = (size_t)T * g->c.dim;
+    int rc = linear(g, l, a, T, g->partial, OUT_F32);
+    if (ncclAllReduce(g->partial, g->partial, n, ncclFloat, ncclSum, g->comm, g->s) != ncclSuccess)
+        return -1;
+    k_add<<<grid_for(n), 256, 0, g->s>>>(g->x, g->partial, n);
+    return rc;
+}
+
 /* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
-static int forward_dev(struct llmc *g, int T, int n_out)
+static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
@@ -525,16 +723,19 @@ static int forward_dev(struct llmc *g, int T, int n_out)
         k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->attn_norm, g->xb, d, c->norm_eps, NULL);
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
         k_rope_store<<<T, 256, 0, g->s>>>(g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l,
-                                         g->n_pages, g->pt, c->n_heads, c->n_kv_heads, g->hd, c->rope_theta);
-        k_attention<<<dim3(c->n_heads, T), ATT_THREADS, g->att_smem, g->s>>>(
-            g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, c->n_heads,
-            c->n_kv_heads, g->hd, g->att);
-        rc |= linear(g, &L->wo, g->att, T, g->x, OUT_F32_ACC);
+                                         g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
+        if (fresh)
+            rc |= prefill_attention(g, T);
+        else
+            k_attention<<<dim3(g->nh, T), ATT_THREADS, g->att_smem, g->s>>>(
+                g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt,
+                g->nh, g->nkv, g->hd, g->att);
+        rc |= residual(g, &L->wo, g->att, T);
         k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->ffn_norm, g->xb, d, c->norm_eps, NULL);
         rc |= linear(g, &L->w13, g->xb, T, g->gu, OUT_BF16);
-        k_silu_mul<<<dim3((c->hidden + 255) / 256 < 64 ? (c->hidden + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
-                                                                                                       c->hidden);
-        rc |= linear(g, &L->w2, g->h, T, g->x, OUT_F32_ACC);
+        k_silu_mul<<<dim3((g->hid + 255) / 256 < 64 ? (g->hid + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
+                                                                                                   g->hid);
+        rc |= residual(g, &L->w2, g->h, T);
     }
     if (n_out > 0) {
         k_rmsnorm<<<n_out, 256, 0, g->s>>>(g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
@@ -619,30 +820,24 @@ static int cc_setup(struct llmc *g, char *why, size_t whylen)
 
 /* ---------------- the interface ---------------- */
 
-extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
-                         const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
-                         int pt_stride, int cc, int gpu, char *why, size_t whylen)
+/* One GPU's engine, or one shard (rank of tp) of a tensor-parallel one. */
+static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
+                      const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
+                      int pt_stride, int cc, int gpu, int tp, int rank, ncclComm_t comm, char *why, size_t whylen)
 {
-    *out = NULL;
-    int ndev = 0;
-    cudaError_t e = cudaGetDeviceCount(&ndev);
-    if (e != cudaSuccess || ndev == 0) {
-        snprintf(why, whylen, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
-        return -1;
-    }
-    if (gpu < 0 || gpu >= ndev) {
-        snprintf(why, whylen, "no CUDA device %d (%d present)", gpu, ndev);
-        return -1;
-    }
     CK(cudaSetDevice(gpu));
-    struct llmc *g = (struct llmc *)calloc(1, sizeof *g);
-    if (!g) { snprintf(why, whylen, "out of host memory"); return -1; }
-    *out = g;   /* the caller frees a half-built engine with llmc_close */
     g->c = *c;
     g->dt = dt;
+    g->tp = tp;
+    g->rank = rank;
+    g->comm = comm;
     g->hd = c->dim / c->n_heads;
-    g->kvdim = g->hd * c->n_kv_heads;
-    g->qkv_dim = c->dim + 2 * g->kvdim;
+    g->nh = c->n_heads / tp;
+    g->nkv = c->n_kv_heads / tp;
+    g->hid = c->hidden / tp;
+    g->qdim = g->nh * g->hd;
+    g->kvdim = g->hd * g->nkv;
+    g->qkv_dim = g->qdim + 2 * g->kvdim;
     g->n_pages = n_pages;
     g->pt = page_tokens;
     g->max_tok = max_tok;
@@ -668,14 +863,21 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
     CK(cudaMalloc((void **)&g->x, T * c->dim * sizeof(float)));
     CK(cudaMalloc((void **)&g->xb, T * c->dim * 2));
     CK(cudaMalloc((void **)&g->qkv, T * g->qkv_dim * 2));
-    CK(cudaMalloc((void **)&g->att, T * c->dim * 2));
-    CK(cudaMalloc((void **)&g->gu, T * 2 * c->hidden * 2));
-    CK(cudaMalloc((void **)&g->h, T * c->hidden * 2));
+    CK(cudaMalloc((void **)&g->att, T * g->qdim * 2));
+    CK(cudaMalloc((void **)&g->gu, T * 2 * g->hid * 2));
+    CK(cudaMalloc((void **)&g->h, T * g->hid * 2));
+    if (tp > 1)
+        CK(cudaMalloc((void **)&g->partial, T * c->dim * sizeof(float)));
     CK(cudaMalloc((void **)&g->logits, (size_t)g->max_out * c->vocab * sizeof(float)));
     if (dt == OMEGA_LLM_INT8 && max_tok > W8_MAX_TOK) {
         size_t big = (size_t)2 * c->hidden * c->dim;
         if ((size_t)c->vocab * c->dim > big) big = (size_t)c->vocab * c->dim;
         CK(cudaMalloc((void **)&g->dq, big * 2));
+    }
+    if (max_tok >= 16) {
+        g->prefill_max = max_tok;
+        CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * sizeof(float)));
+        CK(cudaMalloc((void **)&g->probs, (size_t)g->nh * T * T * 2));
     }
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
@@ -700,7 +902,104 @@ extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, en
     return 0;
 }
 
+extern "C" int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
+                         const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
+                         int pt_stride, int cc, int gpu, int tp, char *why, size_t whylen)
+{
+    *out = NULL;
+    int ndev = 0;
+    cudaError_t e = cudaGetDeviceCount(&ndev);
+    if (e != cudaSuccess || ndev == 0) {
+        snprintf(why, whylen, "no CUDA device (%s)", e != cudaSuccess ? cudaGetErrorString(e) : "none found");
+        return -1;
+    }
+    if (tp < 1)
+        tp = 1;
+    if (gpu < 0 || gpu + tp > ndev) {
+        snprintf(why, whylen, "CUDA devices %d..%d asked for, %d present", gpu, gpu + tp - 1, ndev);
+        return -1;
+    }
+    struct llmc *g = (struct llmc *)calloc(1, sizeof *g);
+    if (!g) { snprintf(why, whylen, "out of host memory"); return -1; }
+    *out = g;   /* the caller frees a half-built engine with llmc_close */
+    if (tp == 1)
+        return shard_open(g, c, dt, seed, w, n_pages, page_tokens, max_tok, max_seqs, pt_stride, cc, gpu, 1, 0, NULL,
+                          why, whylen);
+    if (dt != OMEGA_LLM_BF16 || w || c->n_heads % tp || c->n_kv_heads % tp || c->hidden % tp) {
+        snprintf(why, whylen, "tensor parallelism over %d GPUs needs bf16 dummy weights and heads, KV heads and FFN "
+                 "width divisible by %d", tp, tp);
+        return -1;
+    }
+    g->c = *c;
+    g->dt = dt;
+    g->tp = tp;
+    g->shards = (struct llmc **)calloc((size_t)tp, sizeof *g->shards);
+    g->comms = (ncclComm_t *)calloc((size_t)tp, sizeof *g->comms);
+    int devs[64];
+    if (!g->shards || !g->comms || tp > 64) { snprintf(why, whylen, "out of host memory"); return -1; }
+    for (int r = 0; r < tp; r++)
+        devs[r] = gpu + r;
+    ncclResult_t nr = ncclCommInitAll(g->comms, tp, devs);
+    if (nr != ncclSuccess) {
+        free(g->comms);
+        g->comms = NULL;
+        snprintf(why, whylen, "ncclCommInitAll over %d GPUs: %s", tp, ncclGetErrorString(nr));
+        return -1;
+    }
+    for (int r = 0; r < tp; r++) {
+        if (!(g->shards[r] = (struct llmc *)calloc(1, sizeof **g->shards))) { snprintf(why, whylen, "out of memory"); return -1; }
+        if (shard_open(g->shards[r], c, dt, seed, NULL, n_pages, page_tokens, max_tok, max_seqs, pt_stride, cc,
+                       gpu + r, tp, r, g->comms[r], why, whylen) < 0)
+            return -1;
+    }
+    /* NCCL sets up its connections on the first collective; that must not happen inside a graph
+     * capture, so one small all-reduce runs now. */
+    ncclGroupStart();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        ncclAllReduce(g->shards[r]->partial, g->shards[r]->partial, 1, ncclFloat, ncclSum, g->comms[r], g->shards[r]->s);
+    }
+    nr = ncclGroupEnd();
+    for (int r = 0; r < tp; r++) {
+        cudaSetDevice(g->shards[r]->dev);
+        if (cudaStreamSynchronize(g->shards[r]->s) != cudaSuccess)
+            nr = ncclSystemError;
+    }
+    if (nr != ncclSuccess) {
+        snprintf(why, whylen, "first all-reduce over %d GPUs failed: %s", tp, ncclGetErrorString(nr));
+        return -1;
+    }
+    g->max_tok = max_tok;
+    g->max_out = g->shards[0]->max_out;
+    g->kvdim = g->shards[0]->kvdim;
+    return 0;
+}
+
+static void shard_close(struct llmc *g);
+
 extern "C" void llmc_close(struct llmc *g)
+{
+    if (!g)
+        return;
+    if (g->shards) {
+        for (int r = 0; r < g->tp; r++)
+            shard_close(g->shards[r]);
+        free(g->shards);
+    }
+    if (g->comms) {
+        for (int r = 0; r < g->tp; r++)
+            if (g->comms[r])
+                ncclCommDestroy(g->comms[r]);
+        free(g->comms);
+    }
+    if (g->shards || g->tp > 1) {
+        free(g);
+        return;
+    }
+    shard_close(g);
+}
+
+static void shard_close(struct llmc *g)
 {
     if (!g)
         return;
@@ -723,7 +1022,7 @@ extern "C" void llmc_close(struct llmc *g)
     }
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
-                    g->logits, g->dq, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
+                    g->logits, g->dq, g->scores, g->probs, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -742,7 +1041,7 @@ extern "C" void llmc_close(struct llmc *g)
     free(g);
 }
 
-extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
+static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
 {
     int T = b->n_tok;
     if (T > g->max_tok || b->n_out > g->max_out || b->n_seq > g->max_seqs || b->pt_stride != g->pt_stride) {
@@ -768,6 +1067,10 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
     } else {
         CK(cudaMemcpyAsync(g->d_in, hi, words * 4, cudaMemcpyHostToDevice, g->s));
     }
+    /* A fresh prompt (one sequence from position 0) takes the tensor-core attention path. */
+    int fresh = b->n_seq == 1 && T > 1 && T <= g->prefill_max;
+    for (int i = 0; fresh && i < T; i++)
+        fresh = b->pos[i] == i;
     /* Decode steps (one token per sequence, every row out) replay a graph captured per batch size. */
     int decode = b->n_out == T && T < (int)(sizeof g->graphs / sizeof g->graphs[0]);
     for (int i = 0; decode && i < T; i++)
@@ -776,7 +1079,7 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
         if (!g->graphs[T]) {
             cudaGraph_t graph;
             CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
-            int rc = forward_dev(g, T, T);
+            int rc = forward_dev(g, T, T, 0);
             cudaError_t e = cudaStreamEndCapture(g->s, &graph);
             if (rc < 0 || e != cudaSuccess) {
                 snprintf(why, whylen, "graph capture failed (%s)", cudaGetErrorString(e));
@@ -786,7 +1089,7 @@ extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why
             cudaGraphDestroy(graph);
         }
         CK(cudaGraphLaunch(g->graphs[T], g->s));
-    } else if (forward_dev(g, T, b->n_out) < 0) {
+    } else if (forward_dev(g, T, b->n_out, fresh) < 0) {
         snprintf(why, whylen, "kernel or cuBLAS launch failed");
         return -1;
     }
@@ -826,16 +1129,90 @@ __global__ void k_page_set(bf16 *kp, bf16 *vp, int n_layers, int n_pages, int pa
     }
 }
 
+struct shard_job {
+    struct llmc *g;
+    struct llm_batch b;
+    char why[256];
+    int rc;
+};
+
+static void *shard_thread(void *arg)
+{
+    struct shard_job *j = (struct shard_job *)arg;
+    j->rc = shard_forward(j->g, &j->b, j->why, sizeof j->why);
+    return NULL;
+}
+
+extern "C" int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen)
+{
+    if (!g->shards)
+        return shard_forward(g, b, why, whylen);
+    /* One host thread per GPU: each shard's step (or graph) meets the others in the all-reduces.
+     * Every shard computes the full logits; only shard 0's are returned. */
+    struct shard_job jobs[64];
+    pthread_t th[64];
+    int started = 0;
+    for (int r = 0; r < g->tp; r++) {
+        jobs[r].g = g->shards[r];
+        jobs[r].b = *b;
+        jobs[r].why[0] = 0;
+        jobs[r].rc = -1;
+        if (r > 0) {
+            jobs[r].b.logits = NULL;
+            jobs[r].b.argmax = NULL;
+        }
+        if (pthread_create(&th[r], NULL, shard_thread, &jobs[r]) != 0)
+            break;
+        started++;
+    }
+    int rc = started == g->tp ? 0 : -1;
+    for (int r = 0; r < started; r++) {
+        pthread_join(th[r], NULL);
+        if (jobs[r].rc < 0 && rc == 0) {
+            snprintf(why, whylen, "shard %d: %s", r, jobs[r].why);
+            rc = -1;
+        }
+    }
+    if (started != g->tp)
+        snprintf(why, whylen, "cannot start a thread per GPU");
+    return rc;
+}
+
+static int shard_page_zero(struct llmc *g, int page);
+static int shard_page_fill(struct llmc *g, int page, uint64_t seed);
+
 extern "C" int llmc_page_zero(struct llmc *g, int page)
 {
+    if (!g->shards)
+        return shard_page_zero(g, page);
+    int rc = 0;
+    for (int r = 0; r < g->tp; r++)
+        rc |= shard_page_zero(g->shards[r], page);
+    return rc ? -1 : 0;
+}
+
+extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
+{
+    if (!g->shards)
+        return shard_page_fill(g, page, seed);
+    int rc = 0;
+    for (int r = 0; r < g->tp; r++)
+        rc |= shard_page_fill(g->shards[r], page, seed);
+    return rc ? -1 : 0;
+}
+
+static int shard_page_zero(struct llmc *g, int page)
+{
+    cudaSetDevice(g->dev);
     size_t per = (size_t)g->pt * g->kvdim;
     k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
                                                                     page, per, 0, 0);
     return cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 
-extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
+static int shard_page_fill(struct llmc *g, int page, uint64_t seed)
 {
+    cudaSetDevice(g->dev);
     size_t per = (size_t)g->pt * g->kvdim;
     k_page_set<<<grid_for(per * g->c.n_layers * 2), 256, 0, g->s>>>(g->k_pool, g->v_pool, g->c.n_layers, g->n_pages,
                                                                     page, per, 1, seed);
@@ -844,6 +1221,9 @@ extern "C" int llmc_page_fill(struct llmc *g, int page, uint64_t seed)
 
 extern "C" int llmc_kv_row(struct llmc *g, int layer, int which_v, int page, int slot, float *out, int n)
 {
+    if (g->shards)   /* shard 0's heads */
+        g = g->shards[0];
+    cudaSetDevice(g->dev);
     size_t off = (((size_t)layer * g->n_pages + page) * g->pt + slot) * g->kvdim;
     uint16_t tmp[16384];
     if (n > 16384 || cudaStreamSynchronize(g->s) != cudaSuccess ||
@@ -872,7 +1252,7 @@ extern "C" int llmc_export_host(struct llmc *g, struct llm_host_weights *w)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, kv = g->kvdim, h = c->hidden, rc = 0;
-    if (g->dt != OMEGA_LLM_BF16)
+    if (g->dt != OMEGA_LLM_BF16 || g->tp > 1)
         return -1;
     struct lin e = {c->vocab, d, g->embed, NULL, NULL};
     rc |= lin_to_host(&e, 0, c->vocab, w->embed);
@@ -895,17 +1275,25 @@ extern "C" int llmc_export_host(struct llmc *g, struct llm_host_weights *w)
 
 extern "C" void llmc_sync(struct llmc *g)
 {
-    cudaStreamSynchronize(g->s);
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++) {
+        struct llmc *x = g->shards ? g->shards[r] : g;
+        cudaSetDevice(x->dev);
+        cudaStreamSynchronize(x->s);
+    }
 }
 
 extern "C" uint64_t llmc_weight_bytes_on_device(const struct llmc *g)
 {
-    return g->weight_bytes;
+    uint64_t sum = 0;
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++)
+        sum += (g->shards ? g->shards[r] : g)->weight_bytes;
+    return sum;
 }
 
 extern "C" int llmc_set_cc(struct llmc *g, int on)
 {
-    g->cc = on;
+    for (int r = 0; r < (g->shards ? g->tp : 1); r++)
+        (g->shards ? g->shards[r] : g)->cc = on;
     return 0;
 }
 

@@ -7,7 +7,7 @@
 #ifndef CONFIG_CUDA
 int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
               const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
-              int pt_stride, int cc, int gpu, char *why, size_t whylen)
+              int pt_stride, int cc, int gpu, int tp, char *why, size_t whylen)
 {
     *out = NULL;
     snprintf(why, whylen, "built without CUDA (./configure found no nvcc with cuBLAS and NCCL)");

@@ -55,7 +55,7 @@ void llm_ref_page_fill(struct llm_ref *r, int page, uint64_t seed);
 struct llmc;
 int llmc_open(struct llmc **out, const struct omega_llm_config *c, enum omega_llm_dtype dt, uint64_t seed,
               const struct llm_host_weights *w, int n_pages, int page_tokens, int max_tok, int max_seqs,
-              int pt_stride, int cc, int gpu, char *why, size_t whylen);
+              int pt_stride, int cc, int gpu, int tp, char *why, size_t whylen);
 void llmc_close(struct llmc *g);
 int llmc_forward(struct llmc *g, const struct llm_batch *b, char *why, size_t whylen);
 int llmc_page_zero(struct llmc *g, int page);

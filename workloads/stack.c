@@ -1,0 +1,305 @@
+#include "workloads/stack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "attest/provlog.h"
+#include "core/allowlist.h"
+#include "policy/policy.h"
+#include "workloads/llm/llm.h"
+#include "workloads/toolcall/http.h"
+
+/* The policies a workload runs under when none is given: the project's agent bundle, the same
+ * rules the examples in policy/examples/ spell out one by one. */
+static const char default_policies[] =
+    "// Agents may call the built-in tools, read data, think, and talk to each other.\n"
+    "@id(\"tools\")\npermit (principal, action == Action::\"tools/call\", resource);\n"
+    "@id(\"read\")\npermit (principal, action == Action::\"read\", resource);\n"
+    "@id(\"infer\")\npermit (principal, action == Action::\"infer\", resource);\n"
+    "@id(\"a2a\")\npermit (principal, action == Action::\"send\", resource);\n"
+    "// Nothing read from an untrusted source may choose an e-mail recipient outside the organisation.\n"
+    "@id(\"untrusted-recipient\")\nforbid (principal, action == Action::\"tools/call\", resource == Tool::\"send_email\")\n"
+    "  when { context.labels.integrity == \"untrusted\" && !(context.args.to like \"*@example.com\") };\n"
+    "// At most 100 per payment, and at most 5 payments per agent in a session.\n"
+    "@id(\"payment-limit\")\nforbid (principal, action == Action::\"tools/call\", resource == Tool::\"pay\")\n"
+    "  when { !(context.args has amount) || context.args.amount > 100 || context.count >= 5 };\n"
+    "// No PHI leaves the CVM.\n"
+    "@id(\"phi-stays\")\nforbid (principal, action == Action::\"tools/call\", resource == Tool::\"http_post\")\n"
+    "  when { context.labels.classes.contains(\"PHI\") };\n"
+    "@id(\"phi-egress\")\nforbid (principal, action == Action::\"egress\", resource)\n"
+    "  when { context.labels.classes.contains(\"PHI\") };\n";
+
+const char *omega_stack_default_policies(void) { return default_policies; }
+
+#define STACK_MAX_AGENTS 1024
+
+struct omega_stack {
+    struct omega_platform *platform;
+    struct omega_monitor monitor;
+    struct omega_policy_set *policies;
+    struct omega_entities *entities;
+    struct omega_policy_engine *engine;
+    struct omega_allowlist *allow;
+    EVP_PKEY *log_key;
+    uint8_t log_pub[32];
+    struct omega_provlog *log;
+    struct omega_runtime *rt;
+    struct omega_toolbox *tools;
+    struct omega_httpd *httpd;
+    char http_base[64];
+    struct omega_llm *llm;
+    char model[32];
+    int max_context;
+    /* infer handler: runtime agent id -> the engine's KV partition (serve thread only) */
+    char agent_ids[STACK_MAX_AGENTS][OMEGA_AGENT_ID_MAX];
+    int llm_agents[STACK_MAX_AGENTS];
+    int nagents;
+};
+
+static int allow_all(void *ctx, const struct omega_action *a, struct omega_decision *d)
+{
+    (void)ctx;
+    (void)a;
+    memset(d, 0, sizeof *d);
+    d->verdict = OMEGA_ALLOW;
+    return 0;
+}
+
+static int tool_handler(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    struct omega_stack *s = ctx;
+    json_t *result = NULL;
+    struct omega_error err = {0};
+    int rc = omega_toolbox_call(s->tools, rq->agent, rq->target, rq->args, NULL, &result, &rp->labels, &err);
+    if (rc < 0) {
+        /* The agent gets the code and the one-line reason as its payload. */
+        if (omega_buf_append(rp->out, err.msg, strlen(err.msg)) < 0)
+            return OMEGA_ENOMEM;
+        return rc;
+    }
+    char *text = json_dumps(result, JSON_COMPACT);
+    json_decref(result);
+    if (!text)
+        return OMEGA_ENOMEM;
+    rc = omega_buf_append(rp->out, text, strlen(text));
+    free(text);
+    return rc < 0 ? OMEGA_ENOMEM : 0;
+}
+
+/* Infer: the payload is the prompt as int32 token ids, then a 4-byte count of tokens to generate;
+ * the reply is the generated token ids. Each agent gets its own KV partition on first use. */
+static int infer_handler(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    struct omega_stack *s = ctx;
+    if (strcmp(rq->target, s->model) != 0)
+        return OMEGA_ENOTFOUND;
+    if (rq->len < 8 || rq->len % 4 != 0)
+        return OMEGA_EINVAL;
+    int n = (int)(rq->len / 4) - 1;
+    int32_t max_new;
+    memcpy(&max_new, rq->payload + 4 * (size_t)n, 4);
+    if (max_new < 0 || max_new > 4096)
+        return OMEGA_EINVAL;
+    int idx = -1;
+    for (int i = 0; i < s->nagents; i++)
+        if (strcmp(s->agent_ids[i], rq->agent) == 0)
+            idx = i;
+    struct omega_error err = {0};
+    if (idx < 0) {
+        if (s->nagents == STACK_MAX_AGENTS)
+            return OMEGA_EQUOTA;
+        idx = s->nagents;
+        if (omega_llm_agent_open(s->llm, rq->agent, s->max_context, &s->llm_agents[idx], &err) < 0)
+            return err.code ? err.code : OMEGA_EQUOTA;
+        snprintf(s->agent_ids[idx], sizeof s->agent_ids[idx], "%s", rq->agent);
+        s->nagents++;
+    }
+    int agent = s->llm_agents[idx];
+    const struct omega_llm_config *mc = omega_llm_get_config(s->llm);
+    /* A context that would overflow starts afresh, as a chat front end truncates history. */
+    if (omega_llm_agent_len(s->llm, agent) + n + max_new > s->max_context) {
+        omega_llm_agent_close(s->llm, agent);
+        if (omega_llm_agent_open(s->llm, rq->agent, s->max_context, &s->llm_agents[idx], &err) < 0)
+            return err.code ? err.code : OMEGA_EQUOTA;
+        agent = s->llm_agents[idx];
+    }
+    if (n + max_new > s->max_context)
+        return OMEGA_EQUOTA;
+    int32_t prompt[4096], out[4096];
+    if (n > 4096)
+        return OMEGA_EINVAL;
+    memcpy(prompt, rq->payload, 4 * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (prompt[i] < 0 || prompt[i] >= mc->vocab)
+            return OMEGA_EINVAL;
+    struct omega_llm_sampling samp = {.temperature = 0};
+    int n_out = 0;
+    int rc = omega_llm_generate(s->llm, agent, prompt, n, max_new, -1, &samp, out, &n_out, &err);
+    if (rc < 0)
+        return rc;
+    /* Model output carries what the model saw: the runtime joins it as untrusted-free, unclassified
+     * output of a trusted, attested model; the agent's own context labels still apply to it. */
+    return omega_buf_append(rp->out, out, 4 * (size_t)n_out) < 0 ? OMEGA_ENOMEM : 0;
+}
+
+static int open_decider(struct omega_stack *s, const struct omega_stack_config *cfg, struct omega_error *err)
+{
+    if (!cfg->enforce) {
+        omega_monitor_set_decider(&s->monitor, allow_all, NULL);
+        return 0;
+    }
+    if (cfg->allow) {
+        s->allow = omega_allowlist_load(cfg->allow, err);
+        if (!s->allow)
+            return err && err->code ? err->code : OMEGA_EINVAL;
+        omega_monitor_set_decider(&s->monitor, omega_allowlist_decide, s->allow);
+        return 0;
+    }
+    if (cfg->policies)
+        OMEGA_TRY(omega_policy_set_load(cfg->policies, &s->policies, err));
+    else
+        OMEGA_TRY(omega_policy_set_parse(default_policies, strlen(default_policies), "<built-in>", &s->policies, err));
+    if (cfg->entities)
+        OMEGA_TRY(omega_entities_load(cfg->entities, &s->entities, err));
+    else if (!(s->entities = omega_entities_empty()))
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+    s->engine = omega_policy_engine_new(s->policies, s->entities);
+    if (!s->engine)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+    omega_monitor_set_decider(&s->monitor, omega_policy_decide, s->engine);
+    return 0;
+}
+
+static int open_log(struct omega_stack *s, const struct omega_stack_config *cfg, struct omega_error *err)
+{
+    /* The monitor's key: made here, held only by the monitor's side, its public half bound into the
+     * attestation evidence (omega_diffattest_new takes it). */
+    s->log_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    size_t publen = sizeof s->log_pub;
+    if (!s->log_key || EVP_PKEY_get_raw_public_key(s->log_key, s->log_pub, &publen) != 1)
+        OMEGA_FAIL(err, OMEGA_ECRYPTO, "cannot make the monitor's Ed25519 key");
+    if (!cfg->enforce || !cfg->log_dir)
+        return 0;
+    struct omega_provlog_config lc;
+    omega_provlog_config_defaults(&lc);
+    lc.mode = cfg->log_sync ? OMEGA_PROVLOG_SYNC : OMEGA_PROVLOG_BATCH;
+    lc.fsync = cfg->log_fsync;
+    lc.io_digest = 1;
+    OMEGA_TRY(omega_provlog_open(&s->log, cfg->log_dir, &lc, s->log_key, err));
+    omega_monitor_set_recorder(&s->monitor, omega_provlog_record, s->log);
+    return 0;
+}
+
+static int open_llm(struct omega_stack *s, const struct omega_stack_config *cfg, struct omega_error *err)
+{
+    if (!cfg->model)
+        return 0;
+    snprintf(s->model, sizeof s->model, "%s", cfg->model);
+    s->max_context = cfg->max_context > 0 ? cfg->max_context : 512;
+    struct omega_llm_opts o = {.model = cfg->model, .seed = 1, .max_batch = 1};
+    /* The emulated GPU runs the CPU reference functionally; a real GPU runs the CUDA engine. */
+    int cuda = strcmp(omega_platform_gpu_name(s->platform), "cuda") == 0;
+    o.device = cuda ? OMEGA_LLM_CUDA : OMEGA_LLM_CPU;
+    o.dtype = cuda ? OMEGA_LLM_BF16 : OMEGA_LLM_F32;
+    o.cc = cfg->platform ? cfg->platform->cc != 0 : 1;
+    /* One pool of KV pages for every agent's partition: each may hold max_context tokens. */
+    struct omega_llm_config mc;
+    OMEGA_TRY(omega_llm_preset(cfg->model, &mc, err));
+    int agents = cfg->max_agents > 0 ? cfg->max_agents : 64;
+    o.kv_bytes = (uint64_t)agents * (uint64_t)s->max_context * omega_llm_kv_bytes_per_token(&mc, o.device);
+    OMEGA_TRY(omega_llm_open(&s->llm, &o, err));
+    omega_runtime_set_infer(s->rt, infer_handler, s);
+    return 0;
+}
+
+int omega_stack_open(struct omega_stack **out, const struct omega_stack_config *cfg, struct omega_error *err)
+{
+    *out = NULL;
+    struct omega_stack *s = calloc(1, sizeof *s);
+    if (!s)
+        OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
+    struct omega_config pc = {.backend = "emu", .cc = 1};
+    int rc = omega_platform_open(&s->platform, cfg->platform ? cfg->platform : &pc, err);
+    omega_monitor_init(&s->monitor);
+    if (rc == 0)
+        rc = open_decider(s, cfg, err);
+    if (rc == 0)
+        rc = open_log(s, cfg, err);
+    if (rc == 0 && cfg->http) {
+        rc = omega_httpd_start(&s->httpd, 0, err);
+        if (rc == 0)
+            snprintf(s->http_base, sizeof s->http_base, "http://127.0.0.1:%u", omega_httpd_port(s->httpd));
+    }
+    if (rc == 0) {
+        struct omega_toolbox_config tc = {.data_dir = cfg->data_dir, .http_base = s->httpd ? s->http_base : NULL};
+        rc = omega_toolbox_new(&s->tools, &tc, err);
+    }
+    if (rc == 0) {
+        s->rt = omega_runtime_new(&cfg->runtime, &s->monitor, err);
+        if (!s->rt)
+            rc = err && err->code ? err->code : OMEGA_EIO;
+    }
+    static const char *const tools[] = {"read_file", "http_get", "http_post", "kv_get", "kv_put", "send_email", "pay"};
+    for (size_t i = 0; rc == 0 && i < sizeof tools / sizeof tools[0]; i++)
+        if ((rc = omega_runtime_register_tool(s->rt, tools[i], tool_handler, s)) < 0)
+            omega_error_set(err, rc, __FILE__, __LINE__, "cannot register tool %s", tools[i]);
+    if (rc == 0)
+        rc = open_llm(s, cfg, err);
+    if (rc < 0) {
+        omega_stack_close(s, NULL);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int omega_stack_close(struct omega_stack *s, struct omega_error *err)
+{
+    if (!s)
+        return 0;
+    omega_runtime_free(s->rt);  /* agents first: nothing may decide or record past this point */
+    int rc = 0;
+    if (s->log)
+        rc = omega_provlog_close(s->log, err);
+    omega_llm_close(s->llm);
+    omega_toolbox_free(s->tools);
+    omega_httpd_stop(s->httpd);
+    omega_policy_engine_free(s->engine);
+    omega_policy_set_free(s->policies);
+    omega_entities_free(s->entities);
+    omega_allowlist_free(s->allow);
+    EVP_PKEY_free(s->log_key);
+    omega_platform_close(s->platform);
+    free(s);
+    return rc;
+}
+
+struct omega_runtime *omega_stack_runtime(struct omega_stack *s) { return s->rt; }
+struct omega_monitor *omega_stack_monitor(struct omega_stack *s) { return &s->monitor; }
+struct omega_toolbox *omega_stack_toolbox(struct omega_stack *s) { return s->tools; }
+const char *omega_stack_http_base(const struct omega_stack *s) { return s->httpd ? s->http_base : NULL; }
+const uint8_t *omega_stack_log_pub(const struct omega_stack *s) { return s->log_pub; }
+uint64_t omega_stack_log_leaves(struct omega_stack *s) { return s->log ? omega_provlog_size(s->log) : 0; }
+
+int omega_stack_write_log_key(const struct omega_stack *s, const char *path, struct omega_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        OMEGA_FAIL(err, OMEGA_EIO, "%s: cannot write", path);
+    int ok = PEM_write_PUBKEY(f, s->log_key) == 1;
+    if (fclose(f) != 0 || !ok)
+        OMEGA_FAIL(err, OMEGA_EIO, "%s: cannot write the key", path);
+    return 0;
+}
+
+const char *omega_stack_model(const struct omega_stack *s, uint32_t *vocab)
+{
+    if (!s->llm)
+        return NULL;
+    if (vocab)
+        *vocab = (uint32_t)omega_llm_get_config(s->llm)->vocab;
+    return s->model;
+}
