@@ -391,7 +391,7 @@ static int rate_ok(struct omega_runtime *rt, struct agent *a, uint64_t now)
 
 static const enum omega_action_kind op_kind[] = {
     [OMEGA_OP_TOOL_CALL] = OMEGA_ACT_TOOL_CALL, [OMEGA_OP_READ] = OMEGA_ACT_READ, [OMEGA_OP_SEND] = OMEGA_ACT_SEND,
-    [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS,
+    [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS, [OMEGA_OP_SENDRECV] = OMEGA_ACT_SEND,
 };
 
 static void handle(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *f)
@@ -501,6 +501,10 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     if (rt->trace)
         rt->trace(rt->trace_ctx, &act, &d, status);
     json_decref(args);
+    if (f->op == OMEGA_OP_SENDRECV && status == 0 && !a->stopping) {
+        serve_recv(rt, a, f);   /* delivered: the answer is the next message for this agent */
+        return;
+    }
     respond(rt, a, f, status, NULL, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
 }
 
