@@ -65,6 +65,7 @@ struct agent {
     double tokens;
     uint64_t last_ns;
     _Atomic uint64_t requests, allowed, denied, refused;
+    uint64_t bells;                 /* doorbell rings seen: an honest agent rings at most once per request */
 };
 
 struct tool {
@@ -558,10 +559,14 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
         } else if (a->doorbell >= 0) {
             uint64_t v = 0;
             ssize_t r = read(a->doorbell, &v, sizeof v);
-            /* An honest agent rings at most once per request while the runtime sleeps. */
-            if (r == (ssize_t)sizeof v && v > 4096) {
-                char why[96];
-                snprintf(why, sizeof why, "flood: doorbell rung %llu times between two looks", (unsigned long long)v);
+            if (r == (ssize_t)sizeof v)
+                a->bells += v;
+            /* An honest agent rings at most once per request, and only while the runtime sleeps. */
+            uint64_t reqs = atomic_load_explicit(&a->requests, memory_order_relaxed);
+            if (a->bells > reqs + 4096) {
+                char why[128];
+                snprintf(why, sizeof why, "flood: doorbell rung %llu times for %llu requests",
+                         (unsigned long long)a->bells, (unsigned long long)reqs);
                 stop_agent(rt, a, why);
             }
         }
