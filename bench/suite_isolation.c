@@ -367,6 +367,18 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     if (!rt || omega_runtime_register_tool(rt, "bench.samples", samples_tool, NULL) < 0)
         goto fail;
     omega_bench_fact(b, "sandbox", json_string(omega_runtime_sandbox_desc(rt)));
+    omega_bench_fact(b, "spin_us", json_integer(spin_us ? spin_us : 50));
+    omega_bench_fact(b, "agent_spin_us", json_integer(agent_spin_us ? agent_spin_us : 20));
+    /* Latency here depends on idle cores: keep the load the run started under. */
+    FILE *la = fopen("/proc/loadavg", "r");
+    char lbuf[64] = "";
+    if (la) {
+        if (!fgets(lbuf, sizeof lbuf, la))
+            lbuf[0] = 0;
+        fclose(la);
+        lbuf[strcspn(lbuf, "\n")] = 0;
+        omega_bench_fact(b, "loadavg_at_start", json_string(lbuf));
+    }
     int ia = omega_runtime_spawn(rt, "rtt", rtt_agent, &p, sizeof p, &err);
     if (ia < 0)
         goto fail;
