@@ -52,8 +52,8 @@ struct llmc {
     ncclComm_t *comms;
     int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
     /* fast: k_mv for steps of up to MV_MAX_TOK tokens (bf16 and int8, gate/up with SiLU fused) and
-     * programmatic dependent launch between kernels; 0 (OMEGA_LLM_KERNELS=base) keeps the earlier
-     * kernels (k_gemv_bf16, k_w8, cuBLAS from 2 bf16 tokens) and plain launches. */
+     * programmatic dependent launch between kernels; 0 keeps the earlier kernels (k_gemv_bf16, k_w8,
+     * cuBLAS from 2 bf16 tokens) and plain launches. */
     int fast;
     struct layer *L;
     bf16 *embed;
@@ -1077,8 +1077,11 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     g->pt_stride = pt_stride;
     g->max_out = max_tok < 256 ? max_tok : 256;
     g->cc = cc;
+    /* Default from the H100 measurements: k_mv and PDL pay for int8 (batch 8: 107 -> 73 ms per 70B
+     * step) but lose to k_gemv_bf16 / cuBLAS for bf16 (7B: 6.85 vs 6.65 ms at batch 1, 13.5 vs 7.1 at
+     * batch 8), so bf16 keeps the earlier path. OMEGA_LLM_KERNELS=fast|base sets it for every dtype. */
     const char *kern = getenv("OMEGA_LLM_KERNELS");
-    g->fast = !(kern && strcmp(kern, "base") == 0);
+    g->fast = kern && strcmp(kern, "fast") == 0 ? 1 : kern && strcmp(kern, "base") == 0 ? 0 : dt == OMEGA_LLM_INT8;
     g->dev = gpu;
     CK(cudaStreamCreateWithFlags(&g->s, cudaStreamNonBlocking));
     if (cublasCreate(&g->cublas) != CUBLAS_STATUS_SUCCESS) { snprintf(why, whylen, "cublasCreate failed"); return -1; }
