@@ -36,12 +36,11 @@ struct omega_diffattest {
     struct omega_buf report, chain, gpu, gpu_chain, cose;
 };
 
-static const struct omega_diffattest *sort_ctx;   /* qsort has no context argument; _seal is not reentrant */
-
-static int by_principal_cmp(const void *a, const void *b)
+static int by_principal_cmp(const void *a, const void *b, void *ctx)
 {
+    const struct omega_diffattest *d = ctx;
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int c = strcmp(sort_ctx->leaves[i].principal, sort_ctx->leaves[j].principal);
+    int c = strcmp(d->leaves[i].principal, d->leaves[j].principal);
     return c ? c : (i > j) - (i < j);
 }
 
@@ -252,8 +251,7 @@ int omega_diffattest_seal(struct omega_diffattest *d, const uint8_t nonce[32], u
         OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++)
         d->by_principal[i] = i;
-    sort_ctx = d;
-    qsort(d->by_principal, n, sizeof *d->by_principal, by_principal_cmp);
+    qsort_r(d->by_principal, n, sizeof *d->by_principal, by_principal_cmp, d);
     memcpy(d->nonce, nonce, 32);
     omega_da_report_data(d->root, nonce, report_data);
     d->sealed = 1;

@@ -58,6 +58,66 @@ static int uint_of(const cbor_item_t *i, uint64_t *v)
     return 0;
 }
 
+/* Well-formedness of one CBOR item before libcbor sees it: libcbor 0.8 allocates what a header declares
+ * (an array of 2^31 items, a 15 GB string) before it knows the bytes are there, so every declared
+ * length is first checked against the bytes that remain; indefinite lengths and deep nesting are
+ * refused (the evidence never uses them). Returns the item's length, or 0 when malformed. */
+static size_t cbor_scan(const uint8_t *p, size_t n, int depth)
+{
+    if (n == 0 || depth > 16)
+        return 0;
+    uint8_t mt = p[0] >> 5, ai = p[0] & 31;
+    size_t h = 1;
+    uint64_t v = ai;
+    if (ai >= 24 && ai <= 27) {
+        size_t k = (size_t)1 << (ai - 24);
+        if (n < 1 + k)
+            return 0;
+        v = 0;
+        for (size_t i = 0; i < k; i++)
+            v = v << 8 | p[1 + i];
+        h += k;
+    } else if (ai > 27) {
+        return 0;
+    }
+    size_t off = h;
+    switch (mt) {
+    case 0: case 1: case 7:
+        return off;
+    case 2: case 3:
+        return v <= n - off ? off + (size_t)v : 0;
+    case 4: case 5: {
+        if (v > n - off || (mt == 5 && v > (n - off) / 2))
+            return 0;
+        uint64_t items = mt == 5 ? 2 * v : v;
+        for (uint64_t i = 0; i < items; i++) {
+            size_t l = cbor_scan(p + off, n - off, depth + 1);
+            if (!l)
+                return 0;
+            off += l;
+        }
+        return off;
+    }
+    default: {   /* 6: a tag and its item */
+        size_t l = cbor_scan(p + off, n - off, depth + 1);
+        return l ? off + l : 0;
+    }
+    }
+}
+
+static cbor_item_t *cbor_load_checked(const uint8_t *p, size_t n)
+{
+    struct cbor_load_result lr;
+    if (cbor_scan(p, n, 0) != n)
+        return NULL;
+    cbor_item_t *i = cbor_load(p, n, &lr);
+    if (i && (lr.error.code != CBOR_ERR_NONE || lr.read != n)) {
+        cbor_decref(&i);
+        return NULL;
+    }
+    return i;
+}
+
 struct payload {
     const cbor_item_t *nonce, *report, *chain, *gpu, *gpu_chain, *root;
     uint64_t size, iat;
@@ -189,14 +249,13 @@ int omega_evidence_check(const uint8_t *bundle, size_t n, const struct omega_evi
 {
     memset(res, 0, sizeof *res);
     int rc = 0;
-    struct cbor_load_result lr;
     cbor_item_t *top = NULL, *pl = NULL, *coseitem = NULL;
     struct omega_buf tbs;
     omega_buf_init(&tbs);
     if (n == 0 || n > (64u << 20))
         OMEGA_FAIL(err, OMEGA_EFORMAT, "evidence bundle is empty or too large");
-    top = cbor_load(bundle, n, &lr);
-    if (!top || lr.error.code != CBOR_ERR_NONE || lr.read != n)
+    top = cbor_load_checked(bundle, n);
+    if (!top)
         FMT("evidence bundle is not one well-formed CBOR item");
     if (!cbor_isa_map(top) || !cbor_map_is_definite(top) || cbor_map_size(top) != 2)
         FMT("evidence bundle is not a map of \"cose\" and \"leaves\"");
@@ -214,8 +273,8 @@ int omega_evidence_check(const uint8_t *bundle, size_t n, const struct omega_evi
     size_t cblen = cbor_bytestring_length(cosebytes);
     if (cblen < 2 || cb[0] != 0xd2)
         FMT("\"cose\" is not a tagged COSE_Sign1 (tag 18)");
-    coseitem = cbor_load(cb + 1, cblen - 1, &lr);
-    if (!coseitem || lr.error.code != CBOR_ERR_NONE || lr.read != cblen - 1 || !cbor_isa_array(coseitem) ||
+    coseitem = cbor_load_checked(cb + 1, cblen - 1);
+    if (!coseitem || !cbor_isa_array(coseitem) ||
         !cbor_array_is_definite(coseitem) || cbor_array_size(coseitem) != 4)
         FMT("\"cose\" is not a COSE_Sign1 (an array of four items)");
     cbor_item_t **cs = cbor_array_handle(coseitem);
@@ -226,8 +285,8 @@ int omega_evidence_check(const uint8_t *bundle, size_t n, const struct omega_evi
         FMT("COSE_Sign1 items have the wrong types (map, payload, 64-byte signature)");
     const uint8_t *payload = cbor_bytestring_handle(cs[2]);
     size_t plen = cbor_bytestring_length(cs[2]);
-    pl = cbor_load(payload, plen, &lr);
-    if (!pl || lr.error.code != CBOR_ERR_NONE || lr.read != plen)
+    pl = cbor_load_checked(payload, plen);
+    if (!pl)
         FMT("COSE_Sign1 payload is not one well-formed CBOR item");
     struct payload p;
     if ((rc = parse_payload(pl, &p, err)) < 0)

@@ -108,8 +108,8 @@ struct omega_provlog_report {
     char problem[320];          /* one line naming what is wrong, "" when intact */
 };
 
-/* The verdict of view_open's checks; allow_unsigned_tail: leaves after the last checkpoint (a live
- * log) are reported but do not make the log count as tampered. */
+/* The verdict of view_open's checks; allow_unsigned_tail: leaves after the last checkpoint, and a
+ * last frame still being written (a live log), do not make the log count as tampered. */
 void omega_provlog_report_get(const struct omega_provlog_view *v, int allow_unsigned_tail,
                               struct omega_provlog_report *r);
 /* Check a checkpoint note the caller already holds (from an earlier verify, a witness, attestation

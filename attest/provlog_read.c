@@ -313,6 +313,8 @@ static int scan_segment(struct omega_provlog_view *v, uint32_t s)
         if (!crc_ok) {
             /* A torn tail is the end of the last segment with no good frame after it. */
             int torn = last && v->recovery && !valid_frame_after(p, n, off + 1);
+            if (last && !whole)
+                v->tail_incomplete = 1;   /* what a reader racing the writer sees, too */
             if (torn) {
                 v->torn = 1;
                 v->torn_off = off;
@@ -586,7 +588,7 @@ void omega_provlog_report_get(const struct omega_provlog_view *v, int allow_unsi
     r->first_bad = v->first_bad;
     r->last_bad = v->last_bad;
     r->bad_checkpoint = v->bad_checkpoint;
-    if (v->bad) {
+    if (v->bad && !(allow_unsigned_tail && v->tail_incomplete && v->first_bad == (int64_t)v->nleaves)) {
         snprintf(r->problem, sizeof r->problem, "%s", v->problem);
         if (r->last_bad < 0 && v->nleaves > 0)
             r->last_bad = -1;

@@ -45,7 +45,7 @@ struct omega_provlog_view {
     uint64_t records, symbols, epochs, digests, bytes, covered;
     /* verdict */
     int recovery;          /* 1: tell a torn tail from damage (costly scan past a bad frame) */
-    int bad, torn, torn_seg_header;
+    int bad, torn, torn_seg_header, tail_incomplete;
     uint64_t torn_off;
     int64_t first_bad, last_bad, bad_checkpoint;
     char problem[320];

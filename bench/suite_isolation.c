@@ -99,6 +99,7 @@ static int rtt_agent(struct omega_agent *ag, const void *arg, size_t arglen)
     return send_samples(ag, NSIZES, s, (size_t)p.rtt_iters) == 0 ? 0 : 4;
 }
 
+/* The peer answers each message with a 16-byte ack and waits for the next, in one request. */
 static int a2a_server(struct omega_agent *ag, const void *arg, size_t arglen)
 {
     (void)arg;
@@ -106,18 +107,21 @@ static int a2a_server(struct omega_agent *ag, const void *arg, size_t arglen)
     static uint8_t buf[(1 << 20) + 64];
     uint8_t ack[ACK_BYTES];
     memcpy(ack, "{\"ok\":true}     ", ACK_BYTES);
+    char from[OMEGA_AGENT_ID_MAX];
+    size_t n;
+    if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0)
+        return 5;
     for (;;) {
-        char from[OMEGA_AGENT_ID_MAX];
-        size_t n;
-        if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0)
-            return 5;
         if (n == 4 && memcmp(buf, "quit", 4) == 0)
             return 0;
-        if (omega_agent_send(ag, from, ack, sizeof ack) != 0)
+        char to[OMEGA_AGENT_ID_MAX];
+        memcpy(to, from, sizeof to);
+        if (omega_agent_send_recv(ag, to, ack, sizeof ack, from, sizeof from, buf, sizeof buf, &n) != 0)
             return 6;
     }
 }
 
+/* An A2A call (message out, ack back) is one request for the caller, like an HTTP request/response. */
 static int a2a_client(struct omega_agent *ag, const void *arg, size_t arglen)
 {
     struct plan p;
@@ -132,9 +136,8 @@ static int a2a_client(struct omega_agent *ag, const void *arg, size_t arglen)
             double t0 = now_us();
             char from[OMEGA_AGENT_ID_MAX];
             size_t n;
-            if (omega_agent_send(ag, "server", msg, a2a_sizes[k]) != 0)
-                return 7;
-            if (omega_agent_recv(ag, from, sizeof from, ack, sizeof ack, &n, 0) != 0 || n != ACK_BYTES)
+            if (omega_agent_send_recv(ag, "server", msg, a2a_sizes[k], from, sizeof from, ack, sizeof ack, &n) != 0 ||
+                n != ACK_BYTES)
                 return 8;
             if (i >= p.warmup)
                 s[i - p.warmup] = now_us() - t0;
@@ -364,6 +367,18 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     if (!rt || omega_runtime_register_tool(rt, "bench.samples", samples_tool, NULL) < 0)
         goto fail;
     omega_bench_fact(b, "sandbox", json_string(omega_runtime_sandbox_desc(rt)));
+    omega_bench_fact(b, "spin_us", json_integer(spin_us ? spin_us : 50));
+    omega_bench_fact(b, "agent_spin_us", json_integer(agent_spin_us ? agent_spin_us : 20));
+    /* Latency here depends on idle cores: keep the load the run started under. */
+    FILE *la = fopen("/proc/loadavg", "r");
+    char lbuf[64] = "";
+    if (la) {
+        if (!fgets(lbuf, sizeof lbuf, la))
+            lbuf[0] = 0;
+        fclose(la);
+        lbuf[strcspn(lbuf, "\n")] = 0;
+        omega_bench_fact(b, "loadavg_at_start", json_string(lbuf));
+    }
     int ia = omega_runtime_spawn(rt, "rtt", rtt_agent, &p, sizeof p, &err);
     if (ia < 0)
         goto fail;

@@ -69,6 +69,12 @@ int omega_agent_recv(struct omega_agent *ag, char *from, size_t fromcap, void *o
     return call(ag, OMEGA_OP_RECV, flags, NULL, NULL, 0, from, fromcap, out, cap, outlen);
 }
 
+int omega_agent_send_recv(struct omega_agent *ag, const char *peer, const void *msg, size_t len, char *from,
+                          size_t fromcap, void *out, size_t cap, size_t *outlen)
+{
+    return call(ag, OMEGA_OP_SENDRECV, 0, peer, msg, len, from, fromcap, out, cap, outlen);
+}
+
 int omega_agent_infer(struct omega_agent *ag, const char *model, const void *prompt, size_t len, void *out, size_t cap,
                       size_t *outlen)
 {

@@ -29,6 +29,11 @@ int omega_agent_send(struct omega_agent *ag, const char *peer, const void *msg, 
  * OMEGA_RECV_NOWAIT to return OMEGA_ENOTFOUND at once when the inbox is empty; else it waits. */
 int omega_agent_recv(struct omega_agent *ag, char *from, size_t fromcap, void *out, size_t cap, size_t *outlen,
                      unsigned flags);
+/* An A2A call in one request: send msg to peer, then receive the next message (usually peer's
+ * answer) as omega_agent_recv does (waiting). The send is decided like omega_agent_send; if it is
+ * refused, that code comes back and nothing is received. */
+int omega_agent_send_recv(struct omega_agent *ag, const char *peer, const void *msg, size_t len, char *from,
+                          size_t fromcap, void *out, size_t cap, size_t *outlen);
 /* Ask the runtime's inference engine (model id, prompt) for a completion. */
 int omega_agent_infer(struct omega_agent *ag, const char *model, const void *prompt, size_t len, void *out, size_t cap,
                       size_t *outlen);

@@ -31,7 +31,8 @@ enum omega_chan_op {
     OMEGA_OP_RECV = 4,
     OMEGA_OP_INFER = 5,
     OMEGA_OP_EGRESS = 6,
-    OMEGA_OP_MAX = 6,
+    OMEGA_OP_SENDRECV = 7,   /* send (decided as "send"), then wait for the next message: an A2A call in one request */
+    OMEGA_OP_MAX = 7,
 };
 
 #define OMEGA_RECV_NOWAIT 1u  /* flags of an OMEGA_OP_RECV request: answer ENOTFOUND if the inbox is empty */

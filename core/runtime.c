@@ -65,6 +65,7 @@ struct agent {
     double tokens;
     uint64_t last_ns;
     _Atomic uint64_t requests, allowed, denied, refused;
+    uint64_t bells;                 /* doorbell rings seen: an honest agent rings at most once per request */
 };
 
 struct tool {
@@ -391,7 +392,7 @@ static int rate_ok(struct omega_runtime *rt, struct agent *a, uint64_t now)
 
 static const enum omega_action_kind op_kind[] = {
     [OMEGA_OP_TOOL_CALL] = OMEGA_ACT_TOOL_CALL, [OMEGA_OP_READ] = OMEGA_ACT_READ, [OMEGA_OP_SEND] = OMEGA_ACT_SEND,
-    [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS,
+    [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS, [OMEGA_OP_SENDRECV] = OMEGA_ACT_SEND,
 };
 
 static void handle(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *f)
@@ -501,6 +502,10 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     if (rt->trace)
         rt->trace(rt->trace_ctx, &act, &d, status);
     json_decref(args);
+    if (f->op == OMEGA_OP_SENDRECV && status == 0 && !a->stopping) {
+        serve_recv(rt, a, f);   /* delivered: the answer is the next message for this agent */
+        return;
+    }
     respond(rt, a, f, status, NULL, status == 0 ? a->out.data : NULL, status == 0 ? a->out.len : 0);
 }
 
@@ -554,10 +559,14 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
         } else if (a->doorbell >= 0) {
             uint64_t v = 0;
             ssize_t r = read(a->doorbell, &v, sizeof v);
-            /* An honest agent rings at most once per request while the runtime sleeps. */
-            if (r == (ssize_t)sizeof v && v > 4096) {
-                char why[96];
-                snprintf(why, sizeof why, "flood: doorbell rung %llu times between two looks", (unsigned long long)v);
+            if (r == (ssize_t)sizeof v)
+                a->bells += v;
+            /* An honest agent rings at most once per request, and only while the runtime sleeps. */
+            uint64_t reqs = atomic_load_explicit(&a->requests, memory_order_relaxed);
+            if (a->bells > reqs + 4096) {
+                char why[128];
+                snprintf(why, sizeof why, "flood: doorbell rung %llu times for %llu requests",
+                         (unsigned long long)a->bells, (unsigned long long)reqs);
                 stop_agent(rt, a, why);
             }
         }

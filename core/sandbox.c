@@ -268,6 +268,9 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
     uint64_t t0 = now_ns();
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != zs->runtime)
         _exit(120);
+    char name[16] = "agent:";   /* "ps" shows which agent a process is (the kernel keeps 15 bytes) */
+    memcpy(name + 6, rq->id, strnlen(rq->id, sizeof name - 7));
+    (void)prctl(PR_SET_NAME, name);
     /* Default dispositions straight from the kernel (a sanitizer's sigaction would keep its own fault
      * handler, which then makes forbidden calls): a fault ends the agent with its signal. */
     struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } ksa = {SIG_DFL, 0, NULL, 0};

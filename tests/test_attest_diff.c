@@ -170,6 +170,33 @@ static int tamper(size_t stride)
 }
 
 OMEGA_TEST(attest_diff_tamper_rejected) { return tamper(67); }
+
+OMEGA_TEST(attest_diff_declared_sizes_bounded)
+{
+    /* Headers that declare more than the input holds are refused before anything is allocated. */
+    static const uint8_t huge_array[] = {0x9b, 0, 0, 0, 0x10, 0, 0, 0, 0};
+    static const uint8_t huge_bytes[] = {0xa2, 0x64, 'c', 'o', 's', 'e', 0x5b, 0, 0, 0, 3, 0, 0, 0, 0};
+    static const uint8_t indefinite[] = {0xbf, 0xff};
+    uint8_t deep[64];
+    memset(deep, 0x81, sizeof deep);
+    deep[63] = 0x00;
+    struct omega_evidence_opts o;
+    omega_evidence_opts_init(&o);
+    struct omega_evidence_result res;
+    CHECK(omega_evidence_check(huge_array, sizeof huge_array, &o, &res, NULL) == OMEGA_EFORMAT);
+    CHECK(omega_evidence_check(huge_bytes, sizeof huge_bytes, &o, &res, NULL) == OMEGA_EFORMAT);
+    CHECK(omega_evidence_check(indefinite, sizeof indefinite, &o, &res, NULL) == OMEGA_EFORMAT);
+    CHECK(omega_evidence_check(deep, sizeof deep, &o, &res, NULL) == OMEGA_EFORMAT);
+    /* The input the fuzzer found: a bundle whose COSE payload declared a 15 GB string. */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/attest/fuzz-evidence-huge-length.cbor", omega_test_srcdir());
+    struct omega_buf b;
+    omega_buf_init(&b);
+    CHECK(omega_buf_read_file(&b, path, 1 << 20, NULL) == 0);
+    CHECK(omega_evidence_check(b.data, b.len, &o, &res, NULL) == OMEGA_EFORMAT);
+    omega_buf_fini(&b);
+    return 0;
+}
 OMEGA_TEST_LONG(attest_diff_dense_tamper_rejected, 600) { return tamper(3); }
 
 OMEGA_TEST(attest_diff_proofs_match_rfc6962)

@@ -142,3 +142,38 @@ OMEGA_TEST(attest_emu_gpu_evidence_verifies)
     omega_platform_close(p);
     return 0;
 }
+
+OMEGA_TEST(attest_emu_vlek_report)
+{
+    /* VLEK-signed reports: no hwID to match, SIGNING_KEY 1; the verifier must follow the VLEK path. */
+    struct omega_emu_sp *sp;
+    struct omega_error err = {0};
+    CHECK(omega_emu_sp_new(&sp, "vlek chip", 0, &err) == 0);
+    CHECK(omega_emu_sp_use_vlek(sp, &err) == 0);
+    uint8_t rd[64] = {7}, m[48] = {9};
+    struct omega_buf rep, chain;
+    omega_buf_init(&rep);
+    omega_buf_init(&chain);
+    CHECK(omega_emu_sp_report(sp, rd, 0, m, &rep, &chain, &err) == 0);
+    struct omega_snp_policy pol;
+    omega_snp_policy_init(&pol);
+    pol.trust = OMEGA_TRUST_EMU;
+    pol.measurement = m;
+    struct omega_snp_result res;
+    int rc = omega_snp_verify(rep.data, rep.len, NULL, 0, chain.data, chain.len, &pol, &res, &err);
+    CHECK_MSG(rc == 0, "VLEK report rejected: %s", err.msg);
+    CHECK(res.vlek == 1);
+    STACK_OF(X509) *certs;
+    CHECK(omega_cert_load(chain.data, chain.len, &certs, NULL) == 0);
+    struct omega_amd_ext ext;
+    CHECK(omega_amd_ext_read(sk_X509_value(certs, 0), &ext, &err) == 0 && !ext.has_hwid);
+    sk_X509_pop_free(certs, X509_free);
+    /* Claiming the VCEK in the report (SIGNING_KEY 0) with a VLEK certificate: no hwID, rejected. */
+    rep.data[0x48] = 0;
+    omega_error_clear(&err);
+    CHECK(omega_snp_verify(rep.data, rep.len, NULL, 0, chain.data, chain.len, &pol, &res, &err) == OMEGA_EVERIFY);
+    omega_buf_fini(&rep);
+    omega_buf_fini(&chain);
+    omega_emu_sp_free(sp);
+    return 0;
+}

@@ -197,6 +197,23 @@ static int ping_agent(struct omega_agent *ag, const void *arg, size_t arglen)
     }
     if (omega_agent_send(ag, "eve", "x", 1) != OMEGA_EDENIED)   /* not in the allow-list */
         return 34;
+    /* The same exchange as one call: send, then the peer's answer. */
+    for (size_t len = 0; len <= 65536; len = len ? len * 16 : 1) {
+        char from[OMEGA_AGENT_ID_MAX];
+        size_t n;
+        for (size_t i = 0; i < len; i++)
+            msg[i] = (uint8_t)(i * 3);
+        if (omega_agent_send_recv(ag, "pong", msg, len, from, sizeof from, back, sizeof back, &n) != 0 || n != len ||
+            strcmp(from, "pong") != 0)
+            return 36;
+        for (size_t i = 0; i < n; i++)
+            if ((back[i] ^ 0x5a) != msg[i])
+                return 37;
+    }
+    char from[OMEGA_AGENT_ID_MAX] = "unchanged";
+    size_t n = 0;
+    if (omega_agent_send_recv(ag, "eve", "x", 1, from, sizeof from, back, sizeof back, &n) != OMEGA_EDENIED)
+        return 38;   /* refused: nothing is received, and the call does not wait */
     return omega_agent_send(ag, "pong", "quit", 4) == 0 ? 0 : 35;
 }
 

@@ -424,6 +424,16 @@ OMEGA_TEST(llm_cuda_batched_equals_single)
     return batched_vs_single(OMEGA_LLM_CUDA, OMEGA_LLM_BF16, "small", 1e-2);
 }
 
+OMEGA_TEST(llm_cuda_batched_equals_single_int8)
+{
+    const char *why = gpu_unavailable();
+    if (why)
+        return omega_test_skip("needs: cuda (%s)", why);
+    /* int8 steps of 2..8 tokens run k_mv's batched form, which sums each token's rows in the
+     * one-token order; the bound is still the engine's against the reference. */
+    return batched_vs_single(OMEGA_LLM_CUDA, OMEGA_LLM_INT8, "small", 1e-2);
+}
+
 OMEGA_TEST(llm_cuda_kv_isolation)
 {
     const char *why = gpu_unavailable();

@@ -18,6 +18,7 @@
 #include "attest/provlog_gen.h"
 #include "attest/provlog_impl.h"
 #include "core/buf.h"
+#include "core/monitor.h"
 #include "core/util.h"
 #include "tests/test.h"
 #include "tests/test_provlog.h"
@@ -429,5 +430,45 @@ OMEGA_TEST(provlog_agrees_with_merkle)
     }
     free(leaves);
     pl_tree_fini(&t);
+    return 0;
+}
+
+OMEGA_TEST(provlog_monitor_hook)
+{
+    /* The log plugs into the monitor as its omega_record_fn; a decision recorded through the monitor
+     * is durable once waited for, and reads back as what was decided. */
+    omega_record_fn fn = omega_provlog_record;
+    EVP_PKEY *key = provlog_test_key();
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/hook", omega_test_tmpdir());
+    struct omega_provlog_config cfg;
+    omega_provlog_config_defaults(&cfg);
+    cfg.mode = OMEGA_PROVLOG_BATCH;
+    cfg.io_digest = 1;
+    struct omega_provlog *log;
+    struct omega_error err = {0};
+    CHECK(omega_provlog_open(&log, dir, &cfg, key, &err) == 0);
+    struct omega_monitor m;
+    omega_monitor_init(&m);
+    omega_monitor_set_recorder(&m, fn, log);
+    struct omega_action a = {.kind = OMEGA_ACT_TOOL_CALL, .agent = "agent-1", .method = "tools/call", .target = "web_search"};
+    struct omega_decision d = {.verdict = OMEGA_DENY, .npolicies = 1, .policies = {"forbid-web"}};
+    uint8_t io[32];
+    memset(io, 0xab, sizeof io);
+    uint64_t seq = 0;
+    CHECK(omega_monitor_record(&m, &a, &d, io, &seq) == 0);
+    CHECK(omega_provlog_wait(log, seq) == 0 && omega_provlog_durable(log) > seq);
+    CHECK(omega_provlog_close(log, &err) == 0);
+    struct omega_provlog_view *v;
+    CHECK(omega_provlog_view_open(&v, dir, key, &err) == 0);
+    json_t *j = omega_provlog_view_leaf_json(v, seq);
+    CHECK(j);
+    CHECK_STR(json_string_value(json_object_get(j, "decision")), "deny");
+    CHECK_STR(json_string_value(json_object_get(j, "resource")), "web_search");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(j, "policies"), 0)), "forbid-web");
+    CHECK(strncmp(json_string_value(json_object_get(j, "io_digest")), "abab", 4) == 0);
+    json_decref(j);
+    omega_provlog_view_free(v);
+    EVP_PKEY_free(key);
     return 0;
 }

@@ -28,6 +28,7 @@ struct omega_emu_sp {
     uint8_t secret[32];
     uint8_t chip_id[64];
     uint64_t tcb;
+    int vlek;                 /* sign with a VLEK (no hwID; as a cloud provider's key) instead of the VCEK */
     EVP_PKEY *vcek;
     struct omega_buf chain;   /* VCEK, ASK, ARK (DER) */
 };
@@ -121,8 +122,9 @@ static int issue_vcek(struct omega_emu_sp *sp, struct omega_error *err)
     int cn = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
     if (cn >= 0)
         X509_NAME_ENTRY_free(X509_NAME_delete_entry(subj, cn));
-    X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_ASC, (const unsigned char *)"SEV-VCEK", -1, -1, 0);
-    struct omega_amd_ext ext = {.has_tcb = 1, .has_hwid = 1};
+    X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_ASC,
+                               (const unsigned char *)(sp->vlek ? "SEV-VLEK" : "SEV-VCEK"), -1, -1, 0);
+    struct omega_amd_ext ext = {.has_tcb = 1, .has_hwid = !sp->vlek};
     snprintf(ext.product, sizeof ext.product, "%s", EMU_PRODUCT);
     omega_snp_tcb_split(sp->tcb, OMEGA_SNP_MILAN, &ext.tcb);
     memcpy(ext.hwid, sp->chip_id, 64);
@@ -215,6 +217,18 @@ void omega_emu_sp_free(struct omega_emu_sp *sp)
 
 const uint8_t *omega_emu_sp_chip_id(const struct omega_emu_sp *sp) { return sp->chip_id; }
 
+int omega_emu_sp_use_vlek(struct omega_emu_sp *sp, struct omega_error *err)
+{
+    if (sp->vlek)
+        return 0;
+    sp->vlek = 1;
+    /* A VLEK is derived from the provider's secret rather than the chip's; the chip secret stands in. */
+    EVP_PKEY_free(sp->vcek);
+    sp->vcek = NULL;
+    int rc = derive_vcek(sp, err);
+    return rc < 0 ? rc : issue_vcek(sp, err);
+}
+
 int omega_emu_sp_report(struct omega_emu_sp *sp, const uint8_t report_data[64], unsigned vmpl,
                         const uint8_t measurement[48], struct omega_buf *report, struct omega_buf *chain,
                         struct omega_error *err)
@@ -227,7 +241,7 @@ int omega_emu_sp_report(struct omega_emu_sp *sp, const uint8_t report_data[64], 
     r.sig_algo = 1;
     r.current_tcb = r.reported_tcb = r.committed_tcb = r.launch_tcb = sp->tcb;
     r.platform_info = 1;       /* SMT enabled */
-    r.flags = OMEGA_SNP_KEY_VCEK << 2;
+    r.flags = (sp->vlek ? OMEGA_SNP_KEY_VLEK : OMEGA_SNP_KEY_VCEK) << 2;
     memcpy(r.report_data, report_data, 64);
     memcpy(r.measurement, measurement, 48);
     if (omega_random(r.report_id, 32) < 0)

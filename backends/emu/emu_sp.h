@@ -34,6 +34,9 @@ int omega_emu_sp_report(struct omega_emu_sp *sp, const uint8_t report_data[64], 
 /* MSG_KEY_REQ: a 32-byte key derived from the chip secret, the measurement, the VMPL and label. */
 int omega_emu_sp_derive_key(struct omega_emu_sp *sp, const uint8_t measurement[48], unsigned vmpl, const char *label,
                             uint8_t key[32], struct omega_error *err) OMEGA_MUST_CHECK;
+/* Sign from now on with a VLEK (CN=SEV-VLEK, no hwID) instead of the VCEK, as a cloud provider's
+ * versioned loaded endorsement key; the emulated ASK stands for the ASVK. */
+int omega_emu_sp_use_vlek(struct omega_emu_sp *sp, struct omega_error *err) OMEGA_MUST_CHECK;
 /* The chip id (64 bytes, borrowed). */
 const uint8_t *omega_emu_sp_chip_id(const struct omega_emu_sp *sp);
 /* The launch measurement of a list of components: SHA-384 chained over each component's SHA-384,

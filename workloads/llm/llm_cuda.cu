@@ -24,6 +24,7 @@ typedef __nv_bfloat16 bf16;
 #define MAX_GRAPHS 8192
 #define W8_MAX_TOK 8
 #define GEMV_MAX_TOK 1
+#define MV_MAX_TOK 8   /* the fused GEMV path (k_mv) serves steps of up to this many tokens */
 #define ATT_THREADS 256
 
 struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
@@ -50,6 +51,10 @@ struct llmc {
     struct llmc **shards;
     ncclComm_t *comms;
     int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
+    /* fast: k_mv for steps of up to MV_MAX_TOK tokens (bf16 and int8, gate/up with SiLU fused) and
+     * programmatic dependent launch between kernels; 0 keeps the earlier kernels (k_gemv_bf16, k_w8,
+     * cuBLAS from 2 bf16 tokens) and plain launches. */
+    int fast;
     struct layer *L;
     bf16 *embed;
     float *norm;
@@ -87,6 +92,41 @@ struct llmc {
             return -1;                                                                                  \
         }                                                                                               \
     } while (0)
+
+/* Programmatic dependent launch (sm_90): a kernel launched with the attribute may start while the one
+ * before it drains; each of ours waits (griddepcontrol.wait) for its predecessor to finish and flush
+ * before it touches anything the predecessor reads or writes, and then lets its own successor start
+ * launching. Both are no-ops for a plain launch. */
+__device__ __forceinline__ void pdl_wait(void)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void pdl_next(void)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+/* Launch one of our kernels (each begins with pdl_wait) on the engine's stream. */
+template <typename... KA, typename... A>
+static int launch(struct llmc *g, void (*k)(KA...), dim3 grid, dim3 block, size_t smem, A... args)
+{
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = grid;
+    cfg.blockDim = block;
+    cfg.dynamicSmemBytes = smem;
+    cfg.stream = g->s;
+    cfg.attrs = at;
+    cfg.numAttrs = g->fast ? 1 : 0;
+    return cudaLaunchKernelEx(&cfg, k, static_cast<KA>(args)...) == cudaSuccess ? 0 : -1;
+}
 
 /* ---------------- weights ---------------- */
 
@@ -283,6 +323,8 @@ static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_we
 
 __global__ void k_embed(const bf16 *embed, const int32_t *tok, float *x, int d)
 {
+    pdl_wait();
+    pdl_next();
     int t = blockIdx.x;
     const bf16 *row = embed + (size_t)tok[t] * d;
     for (int i = threadIdx.x; i < d; i += blockDim.x)
@@ -292,6 +334,8 @@ __global__ void k_embed(const bf16 *embed, const int32_t *tok, float *x, int d)
 /* RMSNorm of row gather[t] (or t) of x into bf16 row t of out. */
 __global__ void k_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, const int32_t *gather)
 {
+    pdl_wait();
+    pdl_next();
     int t = blockIdx.x;
     const float *xr = x + (size_t)(gather ? gather[t] : t) * d;
     float ss = 0;
@@ -321,6 +365,8 @@ __global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, 
                              bf16 *kp, bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads, int n_kv,
                              int hd, float theta)
 {
+    pdl_wait();
+    pdl_next();
     int t = blockIdx.x, d = n_heads * hd, kvdim = n_kv * hd, half = hd / 2;
     int p = pos[t];
     bf16 *row = qkv + (size_t)t * (d + 2 * kvdim);
@@ -350,6 +396,8 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
                                                             const bf16 *vp, int layer, int n_pages, int page_tokens,
                                                             int n_heads, int n_kv, int hd, bf16 *out)
 {
+    pdl_wait();
+    pdl_next();
     extern __shared__ float sm[];
     int h = blockIdx.x, t = blockIdx.y, d = n_heads * hd, kvdim = n_kv * hd;
     int kvh = h / (n_heads / n_kv), n = pos[t] + 1;
@@ -445,6 +493,8 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
 
 __global__ void k_silu_mul(const bf16 *gu, bf16 *h, int hidden)
 {
+    pdl_wait();
+    pdl_next();
     int t = blockIdx.y;
     const bf16 *g = gu + (size_t)t * 2 * hidden, *u = g + hidden;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < hidden; i += gridDim.x * blockDim.x) {
@@ -455,6 +505,8 @@ __global__ void k_silu_mul(const bf16 *gu, bf16 *h, int hidden)
 
 __global__ void k_argmax(const float *logits, int vocab, int32_t *out)
 {
+    pdl_wait();
+    pdl_next();
     int t = blockIdx.x;
     const float *l = logits + (size_t)t * vocab;
     float best = -INFINITY;
@@ -483,7 +535,7 @@ __global__ void k_argmax(const float *logits, int vocab, int32_t *out)
 
 /* 8-bit weights × bf16 activations for up to NT tokens: one warp per output row, each lane streaming
  * 16 weights per load; the activations are re-read from L1/L2, the weights once from HBM. */
-enum { OUT_BF16, OUT_F32, OUT_F32_ACC };
+enum { OUT_BF16, OUT_F32, OUT_F32_ACC, OUT_SILU };
 template <int NT>
 __global__ void __launch_bounds__(256) k_w8(const int8_t *wq, const float *scale, int rows, int cols, const bf16 *x,
                                             int T, void *y, int mode)
@@ -593,6 +645,157 @@ __global__ void __launch_bounds__(256) k_gemv_bf16(const bf16 *w, int rows, int 
     }
 }
 
+/* A 16-byte weight load that streams past L1; volatile so that a group of them is issued together,
+ * ahead of the arithmetic that uses them (several loads in flight per lane). */
+__device__ __forceinline__ uint4 ld_weights(const void *p)
+{
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+}
+
+/* One 16-byte weight chunk per stream (wv) at column c, times each token's activations, into acc. */
+template <int NT, int S, bool Q8>
+__device__ __forceinline__ void mv_chunk(const uint4 *wv, const bf16 *x, int cols, int c, int T, float (*acc)[NT])
+{
+    constexpr int E = Q8 ? 16 : 8;
+    float wf[S][E];
+#pragma unroll
+    for (int s = 0; s < S; s++) {
+        const uint32_t u[4] = {wv[s].x, wv[s].y, wv[s].z, wv[s].w};
+#pragma unroll
+        for (int j = 0; j < E; j++) {
+            if (Q8)   /* int8 -> float without I2F: bias to unsigned, splice under 2^23, subtract */
+                wf[s][j] = __int_as_float(__byte_perm(u[j / 4] ^ 0x80808080u, 0x4B000000u, 0x7440u | (j & 3))) -
+                           8388736.0f;
+            else
+                wf[s][j] = __uint_as_float(j & 1 ? u[j / 2] & 0xffff0000u : u[j / 2] << 16);
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+        if (t < T) {
+            const uint4 *xp = (const uint4 *)(x + (size_t)t * cols + c);
+            uint32_t xu[E / 2];
+#pragma unroll
+            for (int v = 0; v < E / 8; v++) {
+                uint4 a = xp[v];
+                xu[4 * v] = a.x, xu[4 * v + 1] = a.y, xu[4 * v + 2] = a.z, xu[4 * v + 3] = a.w;
+            }
+            float xf[E];
+#pragma unroll
+            for (int j = 0; j < E; j++)
+                xf[j] = __uint_as_float(j & 1 ? xu[j / 2] & 0xffff0000u : xu[j / 2] << 16);
+#pragma unroll
+            for (int s = 0; s < S; s++) {
+                float d = 0;
+#pragma unroll
+                for (int j = 0; j < E; j++)
+                    d = fmaf(wf[s][j], xf[j], d);
+                acc[s][t] += d;
+            }
+        }
+    }
+}
+
+/* Weights (bf16, or int8 with a scale per row) × bf16 activations for up to NT tokens, the decode
+ * path: each warp streams R rows (2R with OUT_SILU: gate row r and up row r + pair, written as
+ * silu(gate)·up into row r) with 16-byte loads, unrolled so that several are in flight per lane; each
+ * activation chunk is loaded once for the R rows. Accumulation is fp32 in the same order for every NT,
+ * so a batched step computes each token's row exactly as a one-token step does. Before waiting on the
+ * kernel ahead, each lane asks L2 for its first weight lines (weights never change). */
+template <int NT, int R, bool Q8, int MODE>
+__global__ void __launch_bounds__(256) k_mv(const void *w, const float *scale, int rows, int cols, const bf16 *x,
+                                            int T, void *y, int pair)
+{
+    constexpr int S = MODE == OUT_SILU ? 2 * R : R, E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
+    int lane = threadIdx.x & 31, r0 = (blockIdx.x * 8 + threadIdx.x / 32) * R;
+    int out_rows = MODE == OUT_SILU ? pair : rows;
+    if (r0 >= out_rows)
+        return;
+    const char *wr[S];
+#pragma unroll
+    for (int s = 0; s < S; s++) {
+        int r = r0 + s % R;
+        r = r < out_rows ? r : out_rows - 1;
+        wr[s] = (const char *)w + ((size_t)(s >= R ? r + pair : r) * cols) * ES;
+    }
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        int c = lane * E + k * 32 * E;
+        if (c < cols) {
+#pragma unroll
+            for (int s = 0; s < S; s++)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + (size_t)c * ES));
+        }
+    }
+    pdl_wait();
+    pdl_next();
+    float acc[S][NT];
+#pragma unroll
+    for (int s = 0; s < S; s++)
+#pragma unroll
+        for (int t = 0; t < NT; t++)
+            acc[s][t] = 0;
+    /* U chunks' loads issued together per lane, then used in column order (the same order for any U). */
+    constexpr int U = NT == 1 ? 4 : Q8 ? 1 : 2;
+    int c = lane * E;
+    for (; c + (U - 1) * 32 * E < cols; c += U * 32 * E) {
+        uint4 wv[U][S];
+#pragma unroll
+        for (int u = 0; u < U; u++)
+#pragma unroll
+            for (int s = 0; s < S; s++)
+                wv[u][s] = ld_weights(wr[s] + (size_t)(c + u * 32 * E) * ES);
+#pragma unroll
+        for (int u = 0; u < U; u++)
+            mv_chunk<NT, S, Q8>(wv[u], x, cols, c + u * 32 * E, T, acc);
+    }
+    for (; c < cols; c += 32 * E) {
+        uint4 wv[S];
+#pragma unroll
+        for (int s = 0; s < S; s++)
+            wv[s] = ld_weights(wr[s] + (size_t)c * ES);
+        mv_chunk<NT, S, Q8>(wv, x, cols, c, T, acc);
+    }
+#pragma unroll
+    for (int s = 0; s < S; s++)
+#pragma unroll
+        for (int t = 0; t < NT; t++)
+            for (int o = 16; o; o >>= 1)
+                acc[s][t] += __shfl_xor_sync(0xffffffffu, acc[s][t], o);
+    if (lane != 0)
+        return;
+#pragma unroll
+    for (int s = 0; s < R; s++) {
+        int r = r0 + s;
+        if (r >= out_rows)
+            break;
+        float sc = Q8 ? scale[r] : 1.0f, su = Q8 && MODE == OUT_SILU ? scale[r + pair] : 1.0f;
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t < T) {
+                float v = acc[s][t] * sc;
+                size_t i = (size_t)t * out_rows + r;
+                if (MODE == OUT_SILU) {
+                    /* as the unfused path: gate and up rounded to bf16, then silu(gate)·up */
+                    float a = __bfloat162float(__float2bfloat16(v));
+                    float b = __bfloat162float(__float2bfloat16(acc[s + (MODE == OUT_SILU ? R : 0)][t] * su));
+                    ((bf16 *)y)[i] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+                } else if (MODE == OUT_BF16) {
+                    ((bf16 *)y)[i] = __float2bfloat16(v);
+                } else if (MODE == OUT_F32) {
+                    ((float *)y)[i] = v;
+                } else {
+                    ((float *)y)[i] += v;
+                }
+            }
+        }
+    }
+}
+
 __global__ void k_dequant(const int8_t *q, const float *scale, int cols, bf16 *out)
 {
     int row = blockIdx.y;
@@ -609,9 +812,37 @@ __global__ void k_dequant(const int8_t *q, const float *scale, int cols, bf16 *o
     }
 }
 
-/* y[T, rows] (=|+=) x[T, cols] · W^T */
+#define MV_R 2   /* rows per warp in k_mv */
+template <int NT, bool Q8>
+static int mv_launch(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode, int out_rows)
+{
+    const void *w = Q8 ? (const void *)l->q : (const void *)l->w;
+    dim3 grid((unsigned)((out_rows + 8 * MV_R - 1) / (8 * MV_R))), block(256);
+    switch (mode) {
+    case OUT_BF16: return launch(g, k_mv<NT, MV_R, Q8, OUT_BF16>, grid, block, 0, w, l->scale, l->rows, l->cols, x, T, y, l->rows);
+    case OUT_F32: return launch(g, k_mv<NT, MV_R, Q8, OUT_F32>, grid, block, 0, w, l->scale, l->rows, l->cols, x, T, y, l->rows);
+    case OUT_F32_ACC: return launch(g, k_mv<NT, MV_R, Q8, OUT_F32_ACC>, grid, block, 0, w, l->scale, l->rows, l->cols, x, T, y, l->rows);
+    default: return launch(g, k_mv<NT, MV_R, Q8, OUT_SILU>, grid, block, 0, w, l->scale, l->rows, l->cols, x, T, y, out_rows);
+    }
+}
+
+/* y[T, rows] (=|+=) x[T, cols] · W^T; OUT_SILU: y[T, rows/2] = silu(gate)·up of the stacked gate/up
+ * product (through gu unless the fused kernel takes it). */
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
 {
+    if (g->fast && T <= MV_MAX_TOK) {
+        int out_rows = mode == OUT_SILU ? l->rows / 2 : l->rows;
+        if (l->q)
+            return T == 1 ? mv_launch<1, true>(g, l, x, T, y, mode, out_rows)
+                          : mv_launch<MV_MAX_TOK, true>(g, l, x, T, y, mode, out_rows);
+        return T == 1 ? mv_launch<1, false>(g, l, x, T, y, mode, out_rows)
+                      : mv_launch<MV_MAX_TOK, false>(g, l, x, T, y, mode, out_rows);
+    }
+    if (mode == OUT_SILU) {
+        int hid = l->rows / 2, rc = linear(g, l, x, T, g->gu, OUT_BF16);
+        unsigned bx = (unsigned)((hid + 255) / 256 < 64 ? (hid + 255) / 256 : 64);
+        return rc | launch(g, k_silu_mul, dim3(bx, (unsigned)T), dim3(256), 0, g->gu, y, hid);
+    }
     const bf16 *w = l->w;
     unsigned blocks = (unsigned)((l->rows + 7) / 8);
     if (l->q && T <= W8_MAX_TOK) {
@@ -695,6 +926,8 @@ static int prefill_attention(struct llmc *g, int T)
 
 __global__ void k_add(float *x, const float *y, size_t n)
 {
+    pdl_wait();
+    pdl_next();
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
         x[i] += y[i];
 }
@@ -708,8 +941,7 @@ static int residual(struct llmc *g, const struct lin *l, const bf16 *a, int T)
     int rc = linear(g, l, a, T, g->partial, OUT_F32);
     if (ncclAllReduce(g->partial, g->partial, n, ncclFloat, ncclSum, g->comm, g->s) != ncclSuccess)
         return -1;
-    k_add<<<grid_for(n), 256, 0, g->s>>>(g->x, g->partial, n);
-    return rc;
+    return rc | launch(g, k_add, dim3(grid_for(n)), dim3(256), 0, g->x, g->partial, n);
 }
 
 /* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
@@ -717,30 +949,30 @@ static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
-    k_embed<<<T, 256, 0, g->s>>>(g->embed, g->d_tok, g->x, d);
+    rc |= launch(g, k_embed, dim3(T), dim3(256), 0, g->embed, g->d_tok, g->x, d);
     for (int l = 0; l < c->n_layers && rc == 0; l++) {
         struct layer *L = &g->L[l];
-        k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->attn_norm, g->xb, d, c->norm_eps, NULL);
+        rc |= launch(g, k_rmsnorm, dim3(T), dim3(256), 0, g->x, L->attn_norm, g->xb, d, c->norm_eps,
+                     (const int32_t *)NULL);
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
-        k_rope_store<<<T, 256, 0, g->s>>>(g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l,
-                                         g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
+        rc |= launch(g, k_rope_store, dim3(T), dim3(256), 0, g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride,
+                     g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
         if (fresh)
             rc |= prefill_attention(g, T);
         else
-            k_attention<<<dim3(g->nh, T), ATT_THREADS, g->att_smem, g->s>>>(
-                g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt,
-                g->nh, g->nkv, g->hd, g->att);
+            rc |= launch(g, k_attention, dim3(g->nh, T), dim3(ATT_THREADS), g->att_smem, g->qkv, g->d_pos, g->d_seq,
+                         g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd,
+                         g->att);
         rc |= residual(g, &L->wo, g->att, T);
-        k_rmsnorm<<<T, 256, 0, g->s>>>(g->x, L->ffn_norm, g->xb, d, c->norm_eps, NULL);
-        rc |= linear(g, &L->w13, g->xb, T, g->gu, OUT_BF16);
-        k_silu_mul<<<dim3((g->hid + 255) / 256 < 64 ? (g->hid + 255) / 256 : 64, T), 256, 0, g->s>>>(g->gu, g->h,
-                                                                                                   g->hid);
+        rc |= launch(g, k_rmsnorm, dim3(T), dim3(256), 0, g->x, L->ffn_norm, g->xb, d, c->norm_eps,
+                     (const int32_t *)NULL);
+        rc |= linear(g, &L->w13, g->xb, T, g->h, OUT_SILU);
         rc |= residual(g, &L->w2, g->h, T);
     }
     if (n_out > 0) {
-        k_rmsnorm<<<n_out, 256, 0, g->s>>>(g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
+        rc |= launch(g, k_rmsnorm, dim3(n_out), dim3(256), 0, g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
         rc |= linear(g, &g->out, g->xb, n_out, g->logits, OUT_F32);
-        k_argmax<<<n_out, 1024, 0, g->s>>>(g->logits, c->vocab, g->d_argmax);
+        rc |= launch(g, k_argmax, dim3(n_out), dim3(1024), 0, g->logits, c->vocab, g->d_argmax);
     }
     return rc == 0 && cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
@@ -845,6 +1077,11 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     g->pt_stride = pt_stride;
     g->max_out = max_tok < 256 ? max_tok : 256;
     g->cc = cc;
+    /* Default from the H100 measurements: k_mv and PDL pay for int8 (batch 8: 107 -> 73 ms per 70B
+     * step) but lose to k_gemv_bf16 / cuBLAS for bf16 (7B: 6.85 vs 6.65 ms at batch 1, 13.5 vs 7.1 at
+     * batch 8), so bf16 keeps the earlier path. OMEGA_LLM_KERNELS=fast|base sets it for every dtype. */
+    const char *kern = getenv("OMEGA_LLM_KERNELS");
+    g->fast = kern && strcmp(kern, "fast") == 0 ? 1 : kern && strcmp(kern, "base") == 0 ? 0 : dt == OMEGA_LLM_INT8;
     g->dev = gpu;
     CK(cudaStreamCreateWithFlags(&g->s, cudaStreamNonBlocking));
     if (cublasCreate(&g->cublas) != CUBLAS_STATUS_SUCCESS) { snprintf(why, whylen, "cublasCreate failed"); return -1; }

@@ -66,7 +66,15 @@ static double now_us(void)
 struct xport {
     int (*send)(struct xport *t, int to, const char *msg, size_t n);
     int (*recv)(struct xport *t, int *from, char *buf, size_t cap, size_t *n);
+    /* send, then receive the next message from anyone: one request where the transport allows */
+    int (*call)(struct xport *t, int to, const char *msg, size_t n, int *from, char *buf, size_t cap, size_t *got);
 };
+
+static int call_by_parts(struct xport *t, int to, const char *msg, size_t n, int *from, char *buf, size_t cap,
+                         size_t *got)
+{
+    return t->send(t, to, msg, n) < 0 ? -1 : t->recv(t, from, buf, cap, got);
+}
 
 /* An A2A message/send request of at least `bytes` bytes. */
 static size_t make_request(char *buf, size_t cap, int id, int task, size_t bytes)
@@ -122,8 +130,7 @@ static int run_root(const struct omega_graph_spec *g, struct xport *t, double *s
         if (g->kind == OMEGA_GRAPH_CHAIN) {
             ++id;
             size_t l = make_request(req, sizeof req, id, id, g->bytes);
-            if (t->send(t, 1, req, l) < 0 || t->recv(t, &from, rep, sizeof rep, &n) < 0 || from != 1 ||
-                !reply_ok(rep, n, id))
+            if (t->call(t, 1, req, l, &from, rep, sizeof rep, &n) < 0 || from != 1 || !reply_ok(rep, n, id))
                 return -1;
         } else if (g->kind == OMEGA_GRAPH_FANOUT) {
             int first = id + 1;
@@ -145,17 +152,23 @@ static int run_root(const struct omega_graph_spec *g, struct xport *t, double *s
                 if (t->send(t, j, req, l) < 0)
                     return -1;
             }
-            while (done < total) {
-                if (t->recv(t, &from, rep, sizeof rep, &n) < 0 || from < 1 || from >= k ||
-                    !reply_ok(rep, n, inflight[from]))
+            if (t->recv(t, &from, rep, sizeof rep, &n) < 0)
+                return -1;
+            for (;;) {
+                if (from < 1 || from >= k || !reply_ok(rep, n, inflight[from]))
                     return -1;
-                done++;
-                if (sent < total) {
+                if (++done == total)
+                    break;
+                int rc;
+                if (sent < total) {   /* the next task to the worker that just answered, and the next answer */
                     inflight[from] = ++id;
                     size_t l = make_request(req, sizeof req, id, sent++, g->bytes);
-                    if (t->send(t, from, req, l) < 0)
-                        return -1;
+                    rc = t->call(t, from, req, l, &from, rep, sizeof rep, &n);
+                } else {
+                    rc = t->recv(t, &from, rep, sizeof rep, &n);
                 }
+                if (rc < 0)
+                    return -1;
             }
         }
         if (r >= g->warmup)
@@ -169,12 +182,11 @@ static int run_node(const struct omega_graph_spec *g, int i, struct xport *t)
 {
     static char msg[MAX_BYTES + 512], rep[4096], down[4096];
     int up = upstream_of(g, i), has_down = g->kind == OMEGA_GRAPH_CHAIN && i + 1 < g->nodes;
+    int from;
+    size_t n;
+    int rc = t->recv(t, &from, msg, sizeof msg, &n);
     for (;;) {
-        int from;
-        size_t n;
-        if (t->recv(t, &from, msg, sizeof msg, &n) < 0)
-            return has_down ? (t->send(t, i + 1, "quit", 4), 0) : 0;
-        if (n == 4 && memcmp(msg, "quit", 4) == 0) {
+        if (rc < 0 || (n == 4 && memcmp(msg, "quit", 4) == 0)) {   /* the upstream is done (or gone) */
             if (has_down)
                 t->send(t, i + 1, "quit", 4);
             return 0;
@@ -183,12 +195,14 @@ static int run_node(const struct omega_graph_spec *g, int i, struct xport *t)
             return 3;
         if (has_down) {
             size_t m;
-            if (t->send(t, i + 1, msg, n) < 0 || t->recv(t, &from, down, sizeof down, &m) < 0 || from != i + 1)
+            int dfrom;
+            if (t->call(t, i + 1, msg, n, &dfrom, down, sizeof down, &m) < 0 || dfrom != i + 1)
                 return 4;
         }
         size_t l = make_reply(msg, n, i, rep, sizeof rep);
-        if (t->send(t, up, rep, l) < 0)
-            return 5;
+        rc = t->call(t, up, rep, l, &from, msg, sizeof msg, &n);   /* the answer up, and the next request */
+        if (rc < 0 && t->call != call_by_parts)
+            return 5;   /* through the runtime a refused answer is an error; over HTTP a closed peer ends it */
     }
 }
 
@@ -216,13 +230,24 @@ static int ax_recv(struct xport *t, int *from, char *buf, size_t cap, size_t *n)
     return *n <= cap ? 0 : OMEGA_EQUOTA;
 }
 
+static int ax_call(struct xport *t, int to, const char *msg, size_t n, int *from, char *buf, size_t cap, size_t *got)
+{
+    char peer[16], id[OMEGA_AGENT_ID_MAX];
+    snprintf(peer, sizeof peer, "n%d", to);
+    int rc = omega_agent_send_recv(((struct agent_xport *)t)->ag, peer, msg, n, id, sizeof id, buf, cap, got);
+    if (rc < 0)
+        return rc;
+    *from = id[0] == 'n' ? atoi(id + 1) : -1;
+    return *got <= cap ? 0 : OMEGA_EQUOTA;
+}
+
 int omega_graph_agent(struct omega_agent *ag, const void *arg, size_t arglen)
 {
     struct omega_graph_node_arg a;
     if (arglen != sizeof a)
         return 2;
     memcpy(&a, arg, sizeof a);
-    struct agent_xport t = {{ax_send, ax_recv}, ag};
+    struct agent_xport t = {{ax_send, ax_recv, ax_call}, ag};
     if (a.index != 0)
         return run_node(&a.spec, a.index, &t.x);
     static double samples[MAX_ROUNDS];
@@ -424,7 +449,7 @@ int omega_graph_run_http(const struct omega_graph_spec *g, double *samples, stru
             continue;
         static struct http_xport h;
         memset(&h, 0, sizeof h);
-        h.x = (struct xport){hx_send, hx_recv};
+        h.x = (struct xport){hx_send, hx_recv, call_by_parts};
         int rc;
         close(pfd[0]);
         if (i == 0) {
