@@ -155,11 +155,11 @@ OMEGA_TEST_TIMEOUT(sim_live_vs_simgrid, 60)
     CHECK(live.stable && sim.stable);
     CHECK_EQ_INT(live.issued, sim.issued);
     CHECK(live.issued > 100);
-    /* Timer overshoot and thread wake-ups make the live run a little slower; a scheduling or batching
-     * difference would be far larger than this on a busy machine. */
-    CHECK_MSG(fabs(sim.e2e_p50 / live.e2e_p50 - 1) < 0.25, "e2e p50 live %.4f sim %.4f", live.e2e_p50, sim.e2e_p50);
-    CHECK_MSG(fabs(sim.tpot_p50 / live.tpot_p50 - 1) < 0.25, "tpot p50 live %.4f sim %.4f", live.tpot_p50, sim.tpot_p50);
-    CHECK_MSG(fabs(sim.mean_batch / live.mean_batch - 1) < 0.25, "batch live %.2f sim %.2f", live.mean_batch, sim.mean_batch);
+    /* Timer overshoot and thread wake-ups make the live run a little slower (a few percent on a quiet
+     * machine, more on a shared 2-core one); a scheduling or batching mismatch moves these by factors. */
+    CHECK_MSG(fabs(sim.e2e_p50 / live.e2e_p50 - 1) < 0.4, "e2e p50 live %.4f sim %.4f", live.e2e_p50, sim.e2e_p50);
+    CHECK_MSG(fabs(sim.tpot_p50 / live.tpot_p50 - 1) < 0.4, "tpot p50 live %.4f sim %.4f", live.tpot_p50, sim.tpot_p50);
+    CHECK_MSG(fabs(sim.mean_batch / live.mean_batch - 1) < 0.3, "batch live %.2f sim %.2f", live.mean_batch, sim.mean_batch);
     /* Bad live configurations are refused, not run. */
     c.gpus_per_host = 2;
     CHECK(omega_sim_live(&c, &live, &err) == OMEGA_EINVAL);
