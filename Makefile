@@ -1,6 +1,7 @@
 # Omega testbed. `make check` and `make reproduce` are the two commands a new user needs; both run
 # ./configure (and, where packages are missing, ./configure --install-deps) when config.mak is absent.
 -include config.mak
+SHELL := /bin/bash
 
 SANITIZE ?= 0
 V ?= 0
@@ -103,22 +104,32 @@ bench: $(BUILD)/omega
 reproduce: $(BUILD)/omega
 	$(Q)$(BUILD)/omega bench paper --backend $(or $(REPRO_BACKEND),auto) --run-id latest
 
-# libFuzzer targets: each tests/fuzz/fuzz_X.c is linked with the library sources under clang.
+# libFuzzer targets: the library is compiled once with clang's fuzzer instrumentation, and each
+# tests/fuzz/fuzz_X.c is linked against it.
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) -fsanitize=fuzzer,address,undefined \
-               $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS)
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) $(FUZZ_SAN) -DOMEGA_SRCDIR='"$(CURDIR)"' \
+               -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS)
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 $(FUZZ_BUILD)/config.h: config.h
 	@mkdir -p $(FUZZ_BUILD)
 	$(Q)cp config.h $@
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(LIB_SRCS) $(FUZZ_BUILD)/config.h $(if $(CU_SRCS),$(BUILD)/libomega.a)
-	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRCS) $(if $(CU_SRCS),$(filter %.cu.o,$(LIB_OBJS))) $(LDLIBS)
+$(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/config.h config.mak
+	@mkdir -p $(dir $@)
+	$(call say,CLANG,$<)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/libomega-fuzz.a: $(FUZZ_OBJS)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libomega-fuzz.a $(if $(CU_SRCS),$(BUILD)/libomega.a)
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(if $(CU_SRCS),$(filter %.cu.o,$(LIB_OBJS))) $(FUZZ_BUILD)/libomega-fuzz.a $(LDLIBS)
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
 	    echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus-$$n $$seeds 2>&1 | tail -n 3 || exit 1; done
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(FUZZ_BUILD)/corpus-$$n $$seeds 2>&1 | tail -n 3; \
+	    st=$${PIPESTATUS[0]}; [ "$$st" = 0 ] || { echo "fuzz_$$n found a failure (exit $$st)"; exit 1; }; done
 
 PREFIX ?= /usr/local
 install: $(BUILD)/omega
@@ -132,4 +143,4 @@ clean:
 distclean: clean
 	rm -f config.mak config.h config.log
 
--include $(DEPS)
+-include $(DEPS) $(FUZZ_OBJS:.o=.d)
