@@ -29,11 +29,12 @@ static int run_one(struct omega_bench *b, int enforce, const struct omega_toolca
                    int log_sync, struct omega_toolcall_stats *st)
 {
     char data[1200], log_dir[1200];
-    snprintf(data, sizeof data, "%s/data", omega_bench_dir(b));
+    (void)b;
+    snprintf(data, sizeof data, "/tmp/omega-bench-toolcall-data.%d", (int)getpid());
     snprintf(log_dir, sizeof log_dir, "/tmp/omega-bench-toolcall-log.%d", (int)getpid());
     struct omega_error err = {0};
-    char rm[1300];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", log_dir);
+    char rm[2600];
+    snprintf(rm, sizeof rm, "rm -rf '%s' '%s'", log_dir, data);
     if (system(rm) != 0)
         return OMEGA_EXIT_INTERNAL;
     if (omega_toolcall_make_data(data, 16, &err) < 0)
@@ -63,14 +64,16 @@ int omega_bench_toolcall(struct omega_bench *b, int argc, char **argv)
     struct omega_toolcall_config tc = {.agents = 8, .rounds = omega_bench_quick(b) ? 12 : 60, .prompt_tokens = 64,
                                        .gen_tokens = 16, .seed = 42};
     const char *model = NULL;
-    int log_sync = 1;
+    int log_sync = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             printf("usage: omega bench toolcall [--agents N] [--rounds N] [--prompt N] [--gen N] [--model NAME]\n"
-                   "                            [--trace FILE] [--log sync|batch]\n"
+                   "                            [--trace FILE] [--log batch|sync]\n"
                    "  Agents loop inference + one MCP tools/call; the same run with enforcement (policy + log)\n"
                    "  and without. Model default: tiny on emu (CPU reference), llama2-7b on cuda.\n"
+                   "  --log batch (default): group commits, each answer once its record is durable; sync: one\n"
+                   "  commit per decision.\n"
                    "  metrics: toolcall_round_us, toolcall_call_us (params.enforce; baseline: enforcement off),\n"
                    "           enforcement_share_pct\n");
             return 0;

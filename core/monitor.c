@@ -86,3 +86,9 @@ void omega_monitor_io_digest(const char *agent, const char *method, const char *
     put_field(&h, payload, plen);
     SHA256_Final(out, &h);
 }
+
+void omega_monitor_set_durable(struct omega_monitor *m, omega_durable_fn fn, void *ctx)
+{
+    m->durable = fn;
+    m->durable_ctx = ctx;
+}

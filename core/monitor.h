@@ -22,11 +22,18 @@ struct omega_monitor_stats {
     _Atomic uint64_t decisions, allowed, denied, decider_errors, records, record_errors;
 };
 
+/* Durability gate: 1 once record seq is durable. With a log that commits in groups (batch mode), the
+ * runtime acts once the record is queued but answers the agent only once this says 1 (the write-ahead
+ * rule: nothing is acknowledged before its record is durable), serving other agents meanwhile. */
+typedef int (*omega_durable_fn)(void *ctx, uint64_t seq);
+
 struct omega_monitor {
     omega_decide_fn decide;   /* NULL: deny everything */
     void *decide_ctx;
     omega_record_fn record;   /* NULL: no provenance (nothing recorded, nothing hashed) */
     void *record_ctx;
+    omega_durable_fn durable; /* NULL: a record is durable when the hook returns (sync mode) */
+    void *durable_ctx;
     struct omega_monitor_stats stats;
 };
 
@@ -36,6 +43,8 @@ void omega_monitor_init(struct omega_monitor *m);
 void omega_monitor_set_decider(struct omega_monitor *m, omega_decide_fn fn, void *ctx);
 /* Plug in the provenance hook (borrowed ctx); NULL removes it. */
 void omega_monitor_set_recorder(struct omega_monitor *m, omega_record_fn fn, void *ctx);
+/* Plug in the durability gate (borrowed ctx); NULL removes it. */
+void omega_monitor_set_durable(struct omega_monitor *m, omega_durable_fn fn, void *ctx);
 /* Decide a: fills d; always leaves a usable verdict (deny on any failure). Returns 0 when the decider
  * answered, else its negative code (d is then a deny). Hot path: no allocation. */
 int omega_monitor_decide(struct omega_monitor *m, const struct omega_action *a, struct omega_decision *d);

@@ -53,7 +53,8 @@ struct agent {
     struct omega_labels labels;     /* the join of everything it has read */
     uint8_t *body;                  /* private copy of the request being served */
     struct omega_buf out;
-    int has_pending;                /* a response waits for room in the agent's ring */
+    int has_pending;                /* a response waits for room in the agent's ring, or for its record */
+    uint64_t gate_seq;              /* seq + 1 of the record the current answer waits on; 0: none */
     struct omega_chan_frame pend_f;
     char pend_target[OMEGA_AGENT_ID_MAX];
     struct omega_buf pend;
@@ -276,14 +277,27 @@ static struct agent *find_agent(struct omega_runtime *rt, const char *id)
     return NULL;
 }
 
-/* Answer a's current request; keeps it pending when the agent's ring has no room yet. */
+/* 1 while the answer being given to a still waits for its provenance record to be durable. */
+static int gated(struct omega_runtime *rt, struct agent *a)
+{
+    if (!a->gate_seq)
+        return 0;
+    if (!rt->mon->durable || rt->mon->durable(rt->mon->durable_ctx, a->gate_seq - 1)) {
+        a->gate_seq = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* Answer a's current request; keeps it pending when the agent's ring has no room yet, or when the
+ * decision's record is not durable yet. */
 static void respond(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *req, int status,
                     const char *target, const void *p, size_t n)
 {
     struct omega_chan_frame f = *req;
     f.status = status;
     char why[160];
-    int rc = omega_chan_rt_respond(&a->ch, &f, target, p, n, why, sizeof why);
+    int rc = gated(rt, a) ? 0 : omega_chan_rt_respond(&a->ch, &f, target, p, n, why, sizeof why);
     if (rc == OMEGA_EINVAL) {   /* a result larger than the agent's ring: say so instead */
         f.status = OMEGA_EQUOTA;
         p = NULL;
@@ -308,6 +322,8 @@ static void respond(struct omega_runtime *rt, struct agent *a, const struct omeg
 
 static int flush_pending(struct omega_runtime *rt, struct agent *a)
 {
+    if (gated(rt, a))
+        return 0;
     char why[160];
     int rc = omega_chan_rt_respond(&a->ch, &a->pend_f, a->pend_target[0] ? a->pend_target : NULL, a->pend.data,
                                    a->pend.len, why, sizeof why);
@@ -449,6 +465,8 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
         omega_monitor_io_digest(a->id, act.method, target, payload, plen, dig);
         if (omega_monitor_record(rt->mon, &act, &d, dig, &seq) < 0)
             status = OMEGA_EDENIED;   /* what cannot be recorded is not done */
+        else
+            a->gate_seq = seq + 1;
     }
     struct omega_reply rp = {.out = &a->out};
     omega_labels_init(&rp.labels);

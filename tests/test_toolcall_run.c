@@ -24,7 +24,7 @@ static int count_sunk(struct omega_stack *s, const char *needle)
     return n;
 }
 
-static int run(int enforce, const char *log_dir, struct omega_toolcall_stats *st, int *attacker_mails, uint64_t *records,
+static int run(int enforce, int log_sync, const char *log_dir, struct omega_toolcall_stats *st, int *attacker_mails, uint64_t *records,
                int *payments_over)
 {
     char data[1024];
@@ -33,7 +33,7 @@ static int run(int enforce, const char *log_dir, struct omega_toolcall_stats *st
     if (omega_toolcall_make_data(data, 16, &err) < 0)
         return -1;
     struct omega_config pc = {.backend = "emu", .cc = 1};
-    struct omega_stack_config sc = {.platform = &pc, .enforce = enforce, .log_dir = log_dir, .log_sync = 1,
+    struct omega_stack_config sc = {.platform = &pc, .enforce = enforce, .log_dir = log_dir, .log_sync = log_sync,
                                     .log_fsync = 1, .model = "tiny", .max_context = 256, .data_dir = data, .http = 1};
     struct omega_stack *s;
     if (omega_stack_open(&s, &sc, &err) < 0) {
@@ -66,14 +66,14 @@ static int run(int enforce, const char *log_dir, struct omega_toolcall_stats *st
     return rc;
 }
 
-OMEGA_TEST_TIMEOUT(toolcall_workload_enforced, 120)
+static int enforced(int log_sync)
 {
     struct omega_toolcall_stats on, off;
     int mails_on, mails_off, over_on, over_off;
     uint64_t rec_on, rec_off;
     char log_dir[1024];
-    snprintf(log_dir, sizeof log_dir, "%s/provlog", omega_test_tmpdir());
-    CHECK(run(1, log_dir, &on, &mails_on, &rec_on, &over_on) == 0);
+    snprintf(log_dir, sizeof log_dir, "%s/provlog-%s", omega_test_tmpdir(), log_sync ? "sync" : "batch");
+    CHECK(run(1, log_sync, log_dir, &on, &mails_on, &rec_on, &over_on) == 0);
     CHECK_MSG(on.agents_failed == 0, "agent failed: %s", on.failure);
     CHECK_EQ_INT(on.calls, 3 * 24);
     CHECK_EQ_INT(on.infers, 3 * 24);
@@ -92,7 +92,7 @@ OMEGA_TEST_TIMEOUT(toolcall_workload_enforced, 120)
     rc = omega_test_sh(out, sizeof out, "%s log show %s | grep -c '\"decision\":\"deny\"'", omega_test_omega_bin(), log_dir);
     CHECK_MSG((uint64_t)atoll(out) == on.denied, "denials logged: %s", out);
 
-    CHECK(run(0, NULL, &off, &mails_off, &rec_off, &over_off) == 0);
+    CHECK(run(0, 1, NULL, &off, &mails_off, &rec_off, &over_off) == 0);
     CHECK_MSG(off.agents_failed == 0, "agent failed: %s", off.failure);
     CHECK_EQ_INT(off.denied, 0);
     CHECK(mails_off > 0 && over_off > 0);  /* the same agents, unenforced, do leak: the test can fail */
@@ -101,6 +101,11 @@ OMEGA_TEST_TIMEOUT(toolcall_workload_enforced, 120)
     omega_toolcall_stats_fini(&off);
     return 0;
 }
+
+OMEGA_TEST_TIMEOUT(toolcall_workload_enforced_sync, 120) { return enforced(1); }
+
+/* Group commits: the same guarantees, the runtime answering each agent once its record is durable. */
+OMEGA_TEST_TIMEOUT(toolcall_workload_enforced_batch, 120) { return enforced(0); }
 
 OMEGA_TEST_TIMEOUT(toolcall_trace_replay_deterministic, 60)
 {

@@ -173,6 +173,9 @@ static int open_decider(struct omega_stack *s, const struct omega_stack_config *
     return 0;
 }
 
+/* Batch mode's write-ahead rule: an answer waits until its record's group commit is durable. */
+static int log_durable(void *ctx, uint64_t seq) { return seq < omega_provlog_durable(ctx); }
+
 static int open_log(struct omega_stack *s, const struct omega_stack_config *cfg, struct omega_error *err)
 {
     /* The monitor's key: made here, held only by the monitor's side, its public half bound into the
@@ -188,8 +191,13 @@ static int open_log(struct omega_stack *s, const struct omega_stack_config *cfg,
     lc.mode = cfg->log_sync ? OMEGA_PROVLOG_SYNC : OMEGA_PROVLOG_BATCH;
     lc.fsync = cfg->log_fsync;
     lc.io_digest = 1;
+    /* Agents wait on their answers: commit as soon as anything waits, and let whatever arrives during
+     * one fdatasync ride the next (group commit) rather than waiting for a timer. */
+    lc.commit_ms = 0;
     OMEGA_TRY(omega_provlog_open(&s->log, cfg->log_dir, &lc, s->log_key, err));
     omega_monitor_set_recorder(&s->monitor, omega_provlog_record, s->log);
+    if (lc.mode == OMEGA_PROVLOG_BATCH)
+        omega_monitor_set_durable(&s->monitor, log_durable, s->log);
     return 0;
 }
 

@@ -22,7 +22,8 @@ struct omega_stack_config {
     const char *entities;        /* Cedar entities JSON; NULL: none */
     const char *allow;           /* or an allow-list file (enforce on) */
     const char *log_dir;         /* provenance log folder (enforce on); NULL: no log */
-    int log_sync;                /* 1: sync mode (each decision durable before it is acknowledged); 0: batch */
+    int log_sync;                /* 1: sync (each record durable before the monitor returns); 0: batch (group
+                                  * commits; the runtime acts once a record is queued and answers once durable) */
     int log_fsync;               /* 0: skip fdatasync (for measuring the CPU cost alone); default 1 */
     const char *model;           /* LLM preset for infer ("tiny" on the emulated GPU); NULL: no inference */
     int max_context;             /* tokens of KV per agent (default 512) */
