@@ -1,8 +1,8 @@
 /* Real NVIDIA GPU backend: device memory through the CUDA runtime, plain copies with CC off, and with
  * CC on the confidential data path emulated on the GPU: the host seals (OpenSSL, in core/backend.c),
  * the AES-256-GCM kernels in gcm.cu open and authenticate on the device, and seal what comes back.
- * Hardware CC state and evidence come from NVML (backends/cuda/nvml.c) once that part lands; until
- * then this backend reports the CC mode as off and produces no evidence. */
+ * Hardware CC state and the H100's attestation evidence come from NVML (backends/cuda/nvml.c, loaded at
+ * run time): with hardware CC off, the GPU gives no evidence and the data path is the emulated one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +15,14 @@
 #include <cuda_runtime_api.h>
 
 #include "backends/cuda/gcm.h"
+#include "backends/cuda/nvml.h"
 
 struct cuda_gpu {
     int dev;
     char name[128], driver[64];
     uint64_t capacity;
     int cc;
+    char hw_cc[32];   /* NVML's CC mode ("on", "off", "devtools"), or why it could not be read */
     /* device-side AES-GCM contexts, bound to the platform's session contexts on first use */
     const struct omega_seal_ctx *h2d_ctx, *d2h_ctx;
     struct omega_cuda_gcm *h2d, *d2h;
@@ -100,6 +102,9 @@ static int cuda_open(struct omega_gpu *gpu, const struct omega_config *cfg, stru
     }
     snprintf(g->name, sizeof g->name, "%.127s", prop.name);
     read_driver_version(g->driver, sizeof g->driver);
+    struct omega_error nerr = {0};
+    if (omega_nvml_cc_state(g->dev, g->hw_cc, sizeof g->hw_cc, &nerr) < 0)
+        snprintf(g->hw_cc, sizeof g->hw_cc, "unknown");
     g->capacity = prop.totalGlobalMem;
     if (cfg->gpu_capacity && cfg->gpu_capacity < g->capacity)
         g->capacity = cfg->gpu_capacity;   /* a smaller budget may be asked for, never a larger one */
@@ -128,9 +133,13 @@ static void cuda_info(struct omega_gpu *gpu, struct omega_gpu_info *info)
     snprintf(info->device, sizeof info->device, "%s", g->name);
     snprintf(info->driver, sizeof info->driver, "%s", g->driver);
     info->cc_on = g->cc;
-    /* Hardware CC mode is read through NVML by the attestation part; without it this GPU is treated
-     * as one with CC off, and the data path is the emulated one. */
-    snprintf(info->cc_mode, sizeof info->cc_mode, g->cc ? "on (emulated on the GPU; hardware CC off)" : "off");
+    int hw = strcmp(g->hw_cc, "on") == 0;
+    if (!g->cc)
+        snprintf(info->cc_mode, sizeof info->cc_mode, "off (hardware CC %.20s)", g->hw_cc);
+    else if (hw)
+        snprintf(info->cc_mode, sizeof info->cc_mode, "on (hardware)");
+    else
+        snprintf(info->cc_mode, sizeof info->cc_mode, "on (emulated on the GPU; hardware CC %.20s)", g->hw_cc);
     info->capacity = g->capacity;
 }
 
@@ -237,14 +246,22 @@ static int cuda_copy_out_sealed(struct omega_gpu *gpu, struct omega_sealed *dst,
     return 0;
 }
 
+static int cuda_evidence(struct omega_gpu *gpu, const uint8_t nonce[32], struct omega_buf *report,
+                         struct omega_buf *chain, struct omega_error *err)
+{
+    struct cuda_gpu *g = gpu->priv;
+    return omega_nvml_gpu_evidence(g->dev, nonce, report, chain, err);
+}
+
 const struct omega_gpu_ops omega_gpu_cuda = {
     .version = OMEGA_BACKEND_ABI,
     .name = "cuda",
-    .caps = OMEGA_CAP_GPU_INFER,
+    .caps = OMEGA_CAP_GPU_INFER | OMEGA_CAP_GPU_EVIDENCE,
     .probe = cuda_probe,
     .open = cuda_open,
     .close = cuda_close,
     .info = cuda_info,
+    .evidence = cuda_evidence,
     .mem_alloc = cuda_mem_alloc,
     .mem_free = cuda_mem_free,
     .copy_in = cuda_copy_in,
