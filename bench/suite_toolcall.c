@@ -52,6 +52,11 @@ static int run_one(struct omega_bench *b, int enforce, const struct omega_toolca
         rc = rc ? rc : -1;
     if (rc < 0)
         return omega_cli_fail("bench toolcall", &err);
+    if (st->infer_errors) {
+        fprintf(stderr, "omega bench toolcall: %llu inferences failed (prompt + gen longer than the model's context?)\n",
+                (unsigned long long)st->infer_errors);
+        return OMEGA_EXIT_INTERNAL;
+    }
     if (st->agents_failed) {
         fprintf(stderr, "omega bench toolcall: %d agents failed (%s)\n", st->agents_failed, st->failure);
         return OMEGA_EXIT_INTERNAL;

@@ -77,6 +77,7 @@ static int enforced(int log_sync)
     CHECK_MSG(on.agents_failed == 0, "agent failed: %s", on.failure);
     CHECK_EQ_INT(on.calls, 3 * 24);
     CHECK_EQ_INT(on.infers, 3 * 24);
+    CHECK_EQ_INT(on.infer_errors, 0);
     CHECK_EQ_INT(on.allowed + on.denied + on.errors, on.calls);
     CHECK(on.denied > 0);
     CHECK_EQ_INT(mails_on, 0);      /* untrusted pages never chose a recipient */

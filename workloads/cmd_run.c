@@ -148,7 +148,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: omega run [--workload NAME] [--agents N] [--allow FILE] [--mem SIZE] [--rate N] [--json]\n"
                "Start N sandboxed agents of a built-in workload under the monitor and print every decision.\n"
-               "  --workload NAME  demo (default), escape, chain, fanout or supervisor\n"
+               "  --workload NAME  demo (default), escape, chain, fanout, supervisor, or toolcall\n"
+               "                   (toolcall: the whole stack; see 'omega run --workload toolcall --help')\n"
                "  --agents N       number of agents, 1 to 1000 (default 3); named agent0, agent1, ... (graphs: n0, n1, ...)\n"
                "  --allow FILE     the allow-list (JSON; see docs/isolation.md); default: a built-in demo list\n"
                "  --print-allow    print the built-in allow-list and exit\n"
@@ -161,8 +162,14 @@ static void usage(FILE *f)
     fprintf(f, "Exit status: 0 all agents ended normally, 1 an agent was stopped for a violation, 2 usage.\n");
 }
 
+int omega_run_toolcall(int argc, char **argv);
+
 int omega_cmd_run(int argc, char **argv)
 {
+    /* The tool-calling workload runs on the whole stack (policies, log, inference): its own options. */
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--workload") == 0 && strcmp(argv[i + 1], "toolcall") == 0)
+            return omega_run_toolcall(argc, argv);
     if (omega_cli_wants_help(argc, argv)) {
         usage(stdout);
         return 0;

@@ -216,6 +216,8 @@ static int open_llm(struct omega_stack *s, const struct omega_stack_config *cfg,
     /* One pool of KV pages for every agent's partition: each may hold max_context tokens. */
     struct omega_llm_config mc;
     OMEGA_TRY(omega_llm_preset(cfg->model, &mc, err));
+    if (s->max_context > mc.max_seq)
+        s->max_context = mc.max_seq;   /* an agent's context is at most the model's */
     int agents = cfg->max_agents > 0 ? cfg->max_agents : 64;
     o.kv_bytes = (uint64_t)agents * (uint64_t)s->max_context * omega_llm_kv_bytes_per_token(&mc, o.device);
     OMEGA_TRY(omega_llm_open(&s->llm, &o, err));

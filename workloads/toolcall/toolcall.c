@@ -29,7 +29,7 @@ struct agent_arg {
 /* What an agent reports at the end, followed by its samples (uint32 microseconds). */
 struct agent_report {
     uint32_t magic;
-    uint32_t calls, allowed, denied, errors, infers;
+    uint32_t calls, allowed, denied, errors, infers, infer_errors;
     uint32_t nrounds, ncalls, ninfers;
 };
 #define REPORT_MAGIC 0x52505431u
@@ -137,7 +137,7 @@ static int do_infer(struct omega_agent *ag, const struct agent_arg *a, struct ag
         st->infer_us[st->rep.ninfers++] = (uint32_t)(agent_now_us() - t0);
     st->rep.infers++;
     if (rc < 0)
-        st->rep.errors++;
+        st->rep.infer_errors++;
     return rc;
 }
 
@@ -279,6 +279,7 @@ static int report_handler(void *ctx, const struct omega_request *rq, struct omeg
     c->st->denied += r.denied;
     c->st->errors += r.errors;
     c->st->infers += r.infers;
+    c->st->infer_errors += r.infer_errors;
     c->reports++;
     return rc;
 }

@@ -20,7 +20,7 @@ struct omega_toolcall_config {
 };
 
 struct omega_toolcall_stats {
-    uint64_t calls, allowed, denied, errors, infers;
+    uint64_t calls, allowed, denied, errors, infers, infer_errors;
     double *round_us;            /* owned: one sample per round (inference + tool call), all agents */
     size_t nrounds;
     double *call_us;             /* owned: tool-call round trips alone */
