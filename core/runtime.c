@@ -44,6 +44,8 @@ struct msg {
 struct agent {
     char id[OMEGA_AGENT_ID_MAX];
     int idx;
+    int deferred;                   /* a handler answers its current request later */
+    struct omega_chan_frame deferred_f;
     pid_t pid;
     int pidfd, doorbell;
     struct omega_chan ch;
@@ -82,9 +84,21 @@ struct data_item {
     struct omega_labels labels;
 };
 
+/* An answer handed over by omega_runtime_complete, waiting for the serve thread. */
+struct completion {
+    uint64_t ticket;
+    int status, has_labels;
+    struct omega_labels labels;
+    struct completion *next;
+    size_t n;
+    uint8_t bytes[];
+};
+
 struct omega_runtime {
     struct omega_runtime_config cfg;
     struct omega_monitor *mon;
+    pthread_mutex_t done_mu;
+    struct completion *done_head, **done_tail;
     struct omega_zygote *zy;
     struct agent **agents;
     _Atomic int nagents;
@@ -473,7 +487,7 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     a->out.len = 0;
     if (status == 0) {
         ++*cnt;
-        struct omega_request rq = {a->id, kind, target, payload, plen, args};
+        struct omega_request rq = {a->id, kind, target, payload, plen, args, (uint64_t)a->idx << 32 | f->id};
         switch (kind) {
         case OMEGA_ACT_TOOL_CALL: {
             status = OMEGA_ENOTFOUND;
@@ -513,6 +527,15 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
         }
         if (status == 0 && omega_labels_join(&a->labels, &rp.labels) < 0)
             status = OMEGA_EQUOTA;   /* a result whose labels cannot be tracked is not handed over */
+        if (status == OMEGA_RT_DEFERRED) {
+            a->deferred = 1;       /* answered by omega_runtime_complete; the agent waits */
+            a->deferred_f = *f;
+            atomic_fetch_add_explicit(&a->allowed, 1, memory_order_relaxed);
+            if (rt->trace)
+                rt->trace(rt->trace_ctx, &act, &d, 0);
+            json_decref(args);
+            return;
+        }
         if (status > 0)
             status = OMEGA_EIO;
     }
@@ -540,7 +563,7 @@ static int service(struct omega_runtime *rt, struct agent *a)
         serve_recv(rt, a, &a->recv_f);
         done++;
     }
-    while (done < 8 && !a->recv_waiting && !a->has_pending && !a->stopping) {
+    while (done < 8 && !a->recv_waiting && !a->has_pending && !a->deferred && !a->stopping) {
         struct omega_chan_frame f;
         char why[160];
         int rc = omega_chan_rt_peek(&a->ch, &f, why, sizeof why);
@@ -591,6 +614,59 @@ static void poll_events(struct omega_runtime *rt, int timeout_ms)
     }
 }
 
+/* Hand the answers of deferred requests to their agents (serve thread). */
+static int drain_completions(struct omega_runtime *rt)
+{
+    pthread_mutex_lock(&rt->done_mu);
+    struct completion *c = rt->done_head;
+    rt->done_head = NULL;
+    rt->done_tail = &rt->done_head;
+    pthread_mutex_unlock(&rt->done_mu);
+    int n = 0;
+    while (c) {
+        struct completion *next = c->next;
+        int idx = (int)(c->ticket >> 32);
+        struct agent *a = idx < atomic_load_explicit(&rt->nagents, memory_order_acquire) ? rt->agents[idx] : NULL;
+        if (a && a->deferred && a->deferred_f.id == (uint32_t)c->ticket && !a->stopping &&
+            atomic_load_explicit(&a->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING) {
+            int status = c->status > 0 ? OMEGA_EIO : c->status;
+            if (status == 0 && c->has_labels && omega_labels_join(&a->labels, &c->labels) < 0)
+                status = OMEGA_EQUOTA;
+            a->deferred = 0;
+            respond(rt, a, &a->deferred_f, status, NULL, status == 0 ? c->bytes : NULL, status == 0 ? c->n : 0);
+            n++;
+        }
+        free(c);
+        c = next;
+    }
+    return n;
+}
+
+int omega_runtime_complete(struct omega_runtime *rt, uint64_t ticket, int status, const void *p, size_t n,
+                           const struct omega_labels *labels)
+{
+    struct completion *c = malloc(sizeof *c + n);
+    if (!c)
+        return OMEGA_ENOMEM;
+    c->ticket = ticket;
+    c->status = status;
+    c->has_labels = labels != NULL;
+    if (labels)
+        c->labels = *labels;
+    c->n = n;
+    if (n)
+        memcpy(c->bytes, p, n);
+    c->next = NULL;
+    pthread_mutex_lock(&rt->done_mu);
+    *rt->done_tail = c;
+    rt->done_tail = &c->next;
+    pthread_mutex_unlock(&rt->done_mu);
+    uint64_t one = 1;
+    ssize_t w = write(rt->ctlfd, &one, sizeof one);   /* the serve thread may sleep */
+    (void)w;
+    return 0;
+}
+
 static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
@@ -598,6 +674,8 @@ static void *serve(void *arg)
     unsigned tick = 0, idle = 0;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
+        if (rt->done_head)   /* racy peek; drain_completions takes the lock */
+            work += drain_completions(rt);
         for (int i = 0; i < n; i++) {
             struct agent *a = rt->agents[i];
             if (atomic_load_explicit(&a->state, memory_order_relaxed) != OMEGA_AGENT_RUNNING)
@@ -670,6 +748,8 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     if (!c->inbox_msgs) c->inbox_msgs = 1024;
     rt->mon = mon;
     rt->epfd = rt->ctlfd = -1;
+    pthread_mutex_init(&rt->done_mu, NULL);
+    rt->done_tail = &rt->done_head;
     pthread_mutex_init(&rt->lock, NULL);
     pthread_cond_init(&rt->cond, NULL);
     rt->egress_fn = discard_egress;
@@ -751,6 +831,11 @@ void omega_runtime_free(struct omega_runtime *rt)
     free(rt->byid);
     pthread_mutex_destroy(&rt->lock);
     pthread_cond_destroy(&rt->cond);
+    for (struct completion *c = rt->done_head, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    pthread_mutex_destroy(&rt->done_mu);
     free(rt);
 }
 

@@ -46,7 +46,12 @@ struct omega_request {
     const uint8_t *payload;
     size_t len;
     const json_t *args;          /* parsed JSON arguments of tools/call, or NULL */
+    uint64_t ticket;             /* names this request to omega_runtime_complete */
 };
+
+/* A handler's return that means "answered later": the handler (or a thread it hands the work to)
+ * calls omega_runtime_complete with rq->ticket. The agent waits; the runtime serves the others. */
+#define OMEGA_RT_DEFERRED 2
 
 /* What a handler answers: bytes into out (reset before the call) and the labels of that result. */
 struct omega_reply {
@@ -110,6 +115,11 @@ int omega_runtime_wait(struct omega_runtime *rt, int idx, int timeout_ms, struct
 int omega_runtime_status(struct omega_runtime *rt, int idx, struct omega_agent_status *st) OMEGA_MUST_CHECK;
 /* Stop an agent (SIGKILL), with a reason for the report. */
 int omega_runtime_stop(struct omega_runtime *rt, int idx, const char *reason);
+/* Answer a deferred request (any thread): status, result bytes (copied) and the result's labels
+ * (NULL: none), which join the agent's context as a handler's would. An agent that stopped meanwhile
+ * is not answered. */
+int omega_runtime_complete(struct omega_runtime *rt, uint64_t ticket, int status, const void *p, size_t n,
+                           const struct omega_labels *labels) OMEGA_MUST_CHECK;
 /* Number of agents spawned so far. */
 int omega_runtime_count(const struct omega_runtime *rt);
 /* Requests served and agents stopped for violations so far. */

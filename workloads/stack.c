@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <openssl/pem.h>
+#include <pthread.h>
+
+#include "core/log.h"
 
 #include "attest/provlog.h"
 #include "core/allowlist.h"
@@ -57,6 +60,12 @@ struct omega_stack {
     char agent_ids[STACK_MAX_AGENTS][OMEGA_AGENT_ID_MAX];
     int llm_agents[STACK_MAX_AGENTS];
     int nagents;
+    /* the inference thread (continuous batching) */
+    pthread_t infer_thread;
+    int infer_started, infer_stop;
+    pthread_mutex_t infer_mu;
+    pthread_cond_t infer_cv;
+    struct infer_req *infer_queue;
 };
 
 static int allow_all(void *ctx, const struct omega_action *a, struct omega_decision *d)
@@ -89,10 +98,133 @@ static int tool_handler(void *ctx, const struct omega_request *rq, struct omega_
     return rc < 0 ? OMEGA_ENOMEM : 0;
 }
 
-/* Infer: the payload is the prompt as int32 token ids, then a 4-byte count of tokens to generate;
- * the reply is the generated token ids. Each agent gets its own KV partition on first use. */
+/* Inference runs on its own thread, so that the runtime goes on serving tool calls meanwhile, with
+ * continuous batching: new prompts are prefilled between decode steps, and every active request takes
+ * part in each step (one omega_llm_decode over all of them). The infer handler only queues.
+ * Infer's payload: the prompt as int32 token ids, then an int32 count of tokens to generate; the
+ * answer: the generated ids. Each agent gets its own KV partition on first use. */
+struct infer_req {
+    uint64_t ticket;
+    char agent[OMEGA_AGENT_ID_MAX];
+    int slot, n, max_new, nout;
+    int32_t *prompt, *out;
+    struct infer_req *next;
+};
+
+static void infer_finish(struct omega_stack *s, struct infer_req *r, int status)
+{
+    /* Model output is the model's: it carries no label of its own; the agent's context keeps its own. */
+    if (omega_runtime_complete(s->rt, r->ticket, status, r->out, status == 0 ? 4 * (size_t)r->nout : 0, NULL) < 0)
+        omega_log(OMEGA_LOG_WARN, "inference answer for %s lost: out of memory", r->agent);
+    free(r->prompt);
+    free(r->out);
+    free(r);
+}
+
+/* The engine slot (KV partition) of r's agent, opened on first use and renewed when its context is
+ * full, as a chat front end truncates history. */
+static int infer_slot(struct omega_stack *s, struct infer_req *r, struct omega_error *err)
+{
+    int idx = -1;
+    for (int i = 0; i < s->nagents; i++)
+        if (strcmp(s->agent_ids[i], r->agent) == 0)
+            idx = i;
+    if (idx < 0) {
+        if (s->nagents == STACK_MAX_AGENTS)
+            OMEGA_FAIL(err, OMEGA_EQUOTA, "too many agents infer");
+        idx = s->nagents;
+        OMEGA_TRY(omega_llm_agent_open(s->llm, r->agent, s->max_context, &s->llm_agents[idx], err));
+        snprintf(s->agent_ids[idx], sizeof s->agent_ids[idx], "%s", r->agent);
+        s->nagents++;
+    }
+    if (omega_llm_agent_len(s->llm, s->llm_agents[idx]) + r->n + r->max_new > s->max_context) {
+        omega_llm_agent_close(s->llm, s->llm_agents[idx]);
+        OMEGA_TRY(omega_llm_agent_open(s->llm, r->agent, s->max_context, &s->llm_agents[idx], err));
+    }
+    r->slot = idx;
+    return 0;
+}
+
+static void *infer_worker(void *arg)
+{
+    struct omega_stack *s = arg;
+    const struct omega_llm_config *mc = omega_llm_get_config(s->llm);
+    float *logits = malloc((size_t)mc->vocab * sizeof *logits);
+    struct infer_req *active[64];
+    int nactive = 0;
+    int agents[64];
+    int32_t toks[64], next[64];
+    for (;;) {
+        pthread_mutex_lock(&s->infer_mu);
+        while (!s->infer_queue && !nactive && !s->infer_stop)
+            pthread_cond_wait(&s->infer_cv, &s->infer_mu);
+        struct infer_req *fresh = NULL;
+        /* New requests join while there is room in the batch; the rest wait for the next step. */
+        while (s->infer_queue && nactive < 64) {
+            struct infer_req *r = s->infer_queue;
+            s->infer_queue = r->next;
+            r->next = fresh;
+            fresh = r;
+            break;
+        }
+        int stop = s->infer_stop;
+        pthread_mutex_unlock(&s->infer_mu);
+        if (stop) {
+            while (fresh) {
+                struct infer_req *n = fresh->next;
+                infer_finish(s, fresh, OMEGA_EUNAVAIL);
+                fresh = n;
+            }
+            break;
+        }
+        struct omega_error err = {0};
+        if (fresh) {
+            /* Prefill (one request between decode steps keeps the step time of the others bounded). */
+            struct infer_req *r = fresh;
+            struct omega_llm_sampling greedy = {.temperature = 0};
+            uint64_t rng = 0;
+            if (!logits || infer_slot(s, r, &err) < 0 ||
+                omega_llm_prefill(s->llm, s->llm_agents[r->slot], r->prompt, r->n, logits, &err) < 0) {
+                infer_finish(s, r, err.code ? err.code : OMEGA_ENOMEM);
+            } else {
+                r->out[r->nout++] = omega_llm_sample(logits, mc->vocab, &greedy, &rng);
+                if (r->nout >= r->max_new)
+                    infer_finish(s, r, 0);
+                else
+                    active[nactive++] = r;
+            }
+        }
+        if (nactive == 0)
+            continue;
+        for (int i = 0; i < nactive; i++) {
+            agents[i] = s->llm_agents[active[i]->slot];
+            toks[i] = active[i]->out[active[i]->nout - 1];
+        }
+        int rc = omega_llm_decode(s->llm, agents, toks, nactive, NULL, next, &err);
+        int k = 0;
+        for (int i = 0; i < nactive; i++) {
+            struct infer_req *r = active[i];
+            if (rc < 0) {
+                infer_finish(s, r, rc);
+                continue;
+            }
+            r->out[r->nout++] = next[i];
+            if (r->nout >= r->max_new)
+                infer_finish(s, r, 0);
+            else
+                active[k++] = r;
+        }
+        nactive = k;
+    }
+    for (int i = 0; i < nactive; i++)
+        infer_finish(s, active[i], OMEGA_EUNAVAIL);
+    free(logits);
+    return NULL;
+}
+
 static int infer_handler(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
 {
+    (void)rp;
     struct omega_stack *s = ctx;
     if (strcmp(rq->target, s->model) != 0)
         return OMEGA_ENOTFOUND;
@@ -101,48 +233,49 @@ static int infer_handler(void *ctx, const struct omega_request *rq, struct omega
     int n = (int)(rq->len / 4) - 1;
     int32_t max_new;
     memcpy(&max_new, rq->payload + 4 * (size_t)n, 4);
-    if (max_new < 0 || max_new > 4096)
+    if (max_new < 1 || n + max_new > s->max_context)
         return OMEGA_EINVAL;
-    int idx = -1;
-    for (int i = 0; i < s->nagents; i++)
-        if (strcmp(s->agent_ids[i], rq->agent) == 0)
-            idx = i;
-    struct omega_error err = {0};
-    if (idx < 0) {
-        if (s->nagents == STACK_MAX_AGENTS)
-            return OMEGA_EQUOTA;
-        idx = s->nagents;
-        if (omega_llm_agent_open(s->llm, rq->agent, s->max_context, &s->llm_agents[idx], &err) < 0)
-            return err.code ? err.code : OMEGA_EQUOTA;
-        snprintf(s->agent_ids[idx], sizeof s->agent_ids[idx], "%s", rq->agent);
-        s->nagents++;
-    }
-    int agent = s->llm_agents[idx];
     const struct omega_llm_config *mc = omega_llm_get_config(s->llm);
-    /* A context that would overflow starts afresh, as a chat front end truncates history. */
-    if (omega_llm_agent_len(s->llm, agent) + n + max_new > s->max_context) {
-        omega_llm_agent_close(s->llm, agent);
-        if (omega_llm_agent_open(s->llm, rq->agent, s->max_context, &s->llm_agents[idx], &err) < 0)
-            return err.code ? err.code : OMEGA_EQUOTA;
-        agent = s->llm_agents[idx];
+    struct infer_req *r = calloc(1, sizeof *r);
+    if (!r)
+        return OMEGA_ENOMEM;
+    r->prompt = malloc(4 * (size_t)n);
+    r->out = malloc(4 * (size_t)max_new);
+    if (!r->prompt || !r->out) {
+        free(r->prompt);
+        free(r->out);
+        free(r);
+        return OMEGA_ENOMEM;
     }
-    if (n + max_new > s->max_context)
-        return OMEGA_EQUOTA;
-    int32_t prompt[4096], out[4096];
-    if (n > 4096)
-        return OMEGA_EINVAL;
-    memcpy(prompt, rq->payload, 4 * (size_t)n);
+    memcpy(r->prompt, rq->payload, 4 * (size_t)n);
     for (int i = 0; i < n; i++)
-        if (prompt[i] < 0 || prompt[i] >= mc->vocab)
+        if (r->prompt[i] < 0 || r->prompt[i] >= mc->vocab) {
+            free(r->prompt);
+            free(r->out);
+            free(r);
             return OMEGA_EINVAL;
-    struct omega_llm_sampling samp = {.temperature = 0};
-    int n_out = 0;
-    int rc = omega_llm_generate(s->llm, agent, prompt, n, max_new, -1, &samp, out, &n_out, &err);
-    if (rc < 0)
-        return rc;
-    /* Model output carries what the model saw: the runtime joins it as untrusted-free, unclassified
-     * output of a trusted, attested model; the agent's own context labels still apply to it. */
-    return omega_buf_append(rp->out, out, 4 * (size_t)n_out) < 0 ? OMEGA_ENOMEM : 0;
+        }
+    r->n = n;
+    r->max_new = max_new;
+    r->ticket = rq->ticket;
+    snprintf(r->agent, sizeof r->agent, "%s", rq->agent);
+    pthread_mutex_lock(&s->infer_mu);
+    int stopping = s->infer_stop;
+    if (!stopping) {
+        struct infer_req **tail = &s->infer_queue;
+        while (*tail)
+            tail = &(*tail)->next;
+        *tail = r;
+        pthread_cond_signal(&s->infer_cv);
+    }
+    pthread_mutex_unlock(&s->infer_mu);
+    if (stopping) {
+        free(r->prompt);
+        free(r->out);
+        free(r);
+        return OMEGA_EUNAVAIL;
+    }
+    return OMEGA_RT_DEFERRED;
 }
 
 static int open_decider(struct omega_stack *s, const struct omega_stack_config *cfg, struct omega_error *err)
@@ -207,7 +340,7 @@ static int open_llm(struct omega_stack *s, const struct omega_stack_config *cfg,
         return 0;
     snprintf(s->model, sizeof s->model, "%s", cfg->model);
     s->max_context = cfg->max_context > 0 ? cfg->max_context : 512;
-    struct omega_llm_opts o = {.model = cfg->model, .seed = 1, .max_batch = 1};
+    struct omega_llm_opts o = {.model = cfg->model, .seed = 1, .max_batch = 64};
     /* The emulated GPU runs the CPU reference functionally; a real GPU runs the CUDA engine. */
     int cuda = strcmp(omega_platform_gpu_name(s->platform), "cuda") == 0;
     o.device = cuda ? OMEGA_LLM_CUDA : OMEGA_LLM_CPU;
@@ -221,6 +354,11 @@ static int open_llm(struct omega_stack *s, const struct omega_stack_config *cfg,
     int agents = cfg->max_agents > 0 ? cfg->max_agents : 64;
     o.kv_bytes = (uint64_t)agents * (uint64_t)s->max_context * omega_llm_kv_bytes_per_token(&mc, o.device);
     OMEGA_TRY(omega_llm_open(&s->llm, &o, err));
+    pthread_mutex_init(&s->infer_mu, NULL);
+    pthread_cond_init(&s->infer_cv, NULL);
+    if (pthread_create(&s->infer_thread, NULL, infer_worker, s) != 0)
+        OMEGA_FAIL(err, OMEGA_EIO, "cannot start the inference thread");
+    s->infer_started = 1;
     omega_runtime_set_infer(s->rt, infer_handler, s);
     return 0;
 }
@@ -270,6 +408,14 @@ int omega_stack_close(struct omega_stack *s, struct omega_error *err)
 {
     if (!s)
         return 0;
+    if (s->infer_started) {
+        /* The engine stops before the runtime it answers to; requests still queued are refused. */
+        pthread_mutex_lock(&s->infer_mu);
+        s->infer_stop = 1;
+        pthread_cond_signal(&s->infer_cv);
+        pthread_mutex_unlock(&s->infer_mu);
+        pthread_join(s->infer_thread, NULL);
+    }
     omega_runtime_free(s->rt);  /* agents first: nothing may decide or record past this point */
     int rc = 0;
     if (s->log)
