@@ -1,7 +1,7 @@
 /* A small HTTP/1.1 server on loopback (the suite's stand-in for the web and for tool providers) and the
  * blocking client the runtime's http_get/http_post tools use. Content-Length bodies only. */
-#ifndef OMEGA_HTTP_H
-#define OMEGA_HTTP_H
+#ifndef OMEGA_TOOLCALL_HTTP_H
+#define OMEGA_TOOLCALL_HTTP_H
 
 #include <stddef.h>
 #include <stdint.h>
