@@ -10,7 +10,7 @@
 #include "core/error.h"
 
 #define OMEGA_MERKLE_HASH_LEN 32
-#define OMEGA_MERKLE_MAX_PROOF 64   /* hashes in any proof of a tree of fewer than 2^64 leaves */
+#define OMEGA_MERKLE_MAX_PROOF 128  /* hashes in any proof (inclusion or consistency) of a tree of fewer than 2^64 leaves */
 
 typedef uint8_t omega_merkle_hash[OMEGA_MERKLE_HASH_LEN];
 

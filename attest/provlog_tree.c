@@ -10,18 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/merkle.h"
 #include "attest/provlog_impl.h"
 #include "core/util.h"
 
-void omega_provlog_leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
-{
-    SHA256_CTX c;
-    static const uint8_t zero = 0x00;
-    SHA256_Init(&c);
-    SHA256_Update(&c, &zero, 1);
-    SHA256_Update(&c, p, n);
-    SHA256_Final(out, &c);
-}
+/* The log's tree is RFC 6962's: hashing and proof checks are attest/merkle.c's. */
+void omega_provlog_leaf_hash(const uint8_t *p, size_t n, uint8_t out[32]) { omega_merkle_leaf_hash(p, n, out); }
 
 void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
@@ -33,11 +27,7 @@ void pl_sha256(const uint8_t *p, size_t n, uint8_t out[32])
 
 void omega_provlog_node_hash(const uint8_t l[32], const uint8_t r[32], uint8_t out[32])
 {
-    uint8_t buf[65];
-    buf[0] = 0x01;
-    memcpy(buf + 1, l, 32);
-    memcpy(buf + 33, r, 32);
-    pl_sha256(buf, sizeof buf, out);
+    omega_merkle_node_hash(l, r, out);
 }
 
 static const uint8_t empty_root[32] = {0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
@@ -228,74 +218,11 @@ int pl_tree_consistency(struct pl_tree *t, uint64_t m, uint64_t size, uint8_t (*
 int omega_provlog_verify_inclusion(const uint8_t leaf_hash[32], uint64_t index, uint64_t size,
                                    const uint8_t (*proof)[32], size_t n, const uint8_t root[32])
 {
-    if (index >= size)
-        return OMEGA_EVERIFY;
-    uint64_t fn = index, sn = size - 1;
-    uint8_t r[32];
-    memcpy(r, leaf_hash, 32);
-    for (size_t i = 0; i < n; i++) {
-        if (sn == 0)
-            return OMEGA_EVERIFY;
-        if ((fn & 1) || fn == sn) {
-            omega_provlog_node_hash(proof[i], r, r);
-            if (!(fn & 1))
-                while (!(fn & 1) && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-        } else {
-            omega_provlog_node_hash(r, proof[i], r);
-        }
-        fn >>= 1;
-        sn >>= 1;
-    }
-    return (sn == 0 && omega_ct_compare(r, root, 32) == 0) ? 0 : OMEGA_EVERIFY;
+    return omega_merkle_inclusion_verify(leaf_hash, index, size, proof, n, root) == 0 ? 0 : OMEGA_EVERIFY;
 }
 
 int omega_provlog_verify_consistency(uint64_t old_size, uint64_t new_size, const uint8_t old_root[32],
                                      const uint8_t new_root[32], const uint8_t (*proof)[32], size_t n)
 {
-    if (old_size > new_size)
-        return OMEGA_EVERIFY;
-    if (old_size == new_size)
-        return (n == 0 && omega_ct_compare(old_root, new_root, 32) == 0) ? 0 : OMEGA_EVERIFY;
-    if (old_size == 0)
-        return n == 0 ? 0 : OMEGA_EVERIFY;
-    if (n == 0 || n > 128)
-        return OMEGA_EVERIFY;
-    /* When old_size is a power of two its root is the first node of the path and is not sent. */
-    const uint8_t *c[130];
-    size_t nc = 0;
-    if ((old_size & (old_size - 1)) == 0)
-        c[nc++] = old_root;
-    for (size_t i = 0; i < n; i++)
-        c[nc++] = proof[i];
-    uint64_t fn = old_size - 1, sn = new_size - 1;
-    while (fn & 1) {
-        fn >>= 1;
-        sn >>= 1;
-    }
-    uint8_t fr[32], sr[32];
-    memcpy(fr, c[0], 32);
-    memcpy(sr, c[0], 32);
-    for (size_t i = 1; i < nc; i++) {
-        if (sn == 0)
-            return OMEGA_EVERIFY;
-        if ((fn & 1) || fn == sn) {
-            omega_provlog_node_hash(c[i], fr, fr);
-            omega_provlog_node_hash(c[i], sr, sr);
-            if (!(fn & 1))
-                while (!(fn & 1) && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-        } else {
-            omega_provlog_node_hash(sr, c[i], sr);
-        }
-        fn >>= 1;
-        sn >>= 1;
-    }
-    return (sn == 0 && omega_ct_compare(fr, old_root, 32) == 0 && omega_ct_compare(sr, new_root, 32) == 0)
-               ? 0
-               : OMEGA_EVERIFY;
+    return omega_merkle_consistency_verify(old_size, old_root, new_size, new_root, proof, n) == 0 ? 0 : OMEGA_EVERIFY;
 }
