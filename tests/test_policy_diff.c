@@ -114,7 +114,7 @@ OMEGA_TEST_TIMEOUT(policy_diff_cedar_quick, 120)
     return 0;
 }
 
-OMEGA_TEST_LONG(policy_diff_cedar_long, 1800)
+OMEGA_TEST_LONG(policy_diff_cedar_long, 3600)
 {
     long total = 0;
     for (uint64_t s = 1000000; s < 1000000 + 100000; s += 10000) {
