@@ -26,6 +26,7 @@ struct lx {
     uint32_t tline, tcol;
     /* after the current one, for two-token lookahead */
     struct ppool *pool;
+    struct omega_policy_set *ps;
     const char *file;
     struct omega_error *err;
     int failed;
@@ -314,7 +315,8 @@ static int parse_path(struct lx *l, struct pstr *out, int *ent, const struct pui
         u->type = *out;
         u->id = pstr_make(id, idn);
         u->h = puid_hash(&u->type, &u->id);
-        *uid = u;
+        if (!(*uid = pset_intern(l->ps, u)))
+            return perr(l, line, col, "out of memory");
     }
     return 0;
 }
@@ -1125,7 +1127,7 @@ static int parse_policy(struct lx *l, struct omega_policy_set *ps, uint32_t idx)
 
 int pparse(struct omega_policy_set *ps, const char *text, size_t len, const char *file, struct omega_error *err)
 {
-    struct lx l = {.s = text, .n = len, .line = 1, .col = 1, .pool = &ps->pool, .file = file, .err = err};
+    struct lx l = {.s = text, .n = len, .line = 1, .col = 1, .pool = &ps->pool, .ps = ps, .file = file, .err = err};
     if (memchr(text, 0, len))
         return perr(&l, 1, 1, "policy text contains a NUL byte");
     next(&l);
