@@ -106,7 +106,7 @@ static long run_diff(uint64_t seed0, long n)
     return bad;
 }
 
-OMEGA_TEST_TIMEOUT(policy_diff_cedar_quick, 120)
+OMEGA_TEST_TIMEOUT(policy_diff_cedar_quick, 600)
 {
     /* OMEGA_POLICY_DIFF_SEED / _N run another slice by hand (e.g. after a change to the engine). */
     uint64_t seed = getenv("OMEGA_POLICY_DIFF_SEED") ? strtoull(getenv("OMEGA_POLICY_DIFF_SEED"), NULL, 10) : 1;
