@@ -616,7 +616,7 @@ static struct pexpr *parse_member(struct lx *l, int depth)
             m->a = e;
             e = m;
         } else {
-            if (is_reserved(np, nn) && !(nn == 2 && memcmp(np, "is", 2) == 0)) {
+            if (is_reserved(np, nn)) {
                 perr(l, nline, ncol, "`%.*s` is a reserved identifier", (int)nn, np);
                 return NULL;
             }
@@ -638,6 +638,10 @@ static struct pexpr *parse_unary(struct lx *l, int depth)
     enum tok ops[8];
     int n = 0;
     while (l->t == T_BANG || l->t == T_MINUS) {
+        if (n && l->t != ops[0]) {   /* Cedar's grammar: up to four of one operator, never mixed */
+            perr(l, l->tline, l->tcol, "unexpected `%c`", l->t == T_BANG ? '!' : '-');
+            return NULL;
+        }
         if (n == 4) {
             perr(l, l->tline, l->tcol, "too many occurrences of `%c`", l->t == T_BANG ? '!' : '-');
             return NULL;
@@ -744,6 +748,10 @@ static struct pexpr *parse_rel(struct lx *l, int depth)
                 for (;;) {
                     if (l->t != T_IDENT || n == 32) {
                         perr(l, l->tline, l->tcol, "expected an attribute name after `has`");
+                        return NULL;
+                    }
+                    if (is_reserved(l->tp, l->tn)) {
+                        perr(l, l->tline, l->tcol, "`%.*s` is a reserved identifier", (int)l->tn, l->tp);
                         return NULL;
                     }
                     char *s = pool_strndup(l->pool, l->tp, l->tn);
