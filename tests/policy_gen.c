@@ -389,8 +389,10 @@ json_t *pgen_case(uint64_t seed, char **text)
         g.b.len = 0;
         policy(&g, &slot);
         if (g.bad && chance(&g, 20)) {
-            static const char *const breakers[] = {"foo(1)", "!!!!!true", "99999999999999999999", "1 +", "x"};
-            out(&g, "permit(principal, action, resource) when { %s };\n", breakers[rn(&g, 5)]);
+            static const char *const breakers[] = {"foo(1)", "!!!!!true", "99999999999999999999", "1 +", "x",
+                                                   "!-1 == 1", "principal.is == 1", "context has a.if", "1 == 1 == true",
+                                                   "[1,2,] == [1,2]", "{a: 1,} == {a: 1}"};
+            out(&g, "permit(principal, action, resource) when { %s };\n", breakers[rn(&g, 11)]);
         }
         if (slot && nt < 8) {
             ttext[nt++] = strndup((const char *)g.b.data, g.b.len);
