@@ -98,8 +98,14 @@ static int cmd_check(int argc, char **argv)
     struct omega_error err = {0};
     rc = omega_policy_set_load(o.policies, &ps, &err);
     if (rc) {
-        if (o.json)
-            printf("{\"valid\": false, \"errors\": [\"%s\"]}\n", err.msg);
+        if (o.json) {
+            json_t *j = json_pack("{s:b, s:[s]}", "valid", 0, "errors", err.msg);
+            char *js = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            if (js)
+                puts(js);
+            free(js);
+            json_decref(j);
+        }
         fprintf(stderr, "omega: policy check: %s\n", err.msg);
         return rc == OMEGA_EFORMAT ? OMEGA_EXIT_NEGATIVE : OMEGA_EXIT_USAGE;
     }

@@ -556,7 +556,10 @@ static struct pexpr *parse_primary(struct lx *l, int depth)
         return e;
     }
     default:
-        perr(l, line, col, "unexpected `%.*s`", (int)(l->tn > 40 ? 40 : l->tn), l->t == T_EOF ? "end of input" : l->tp);
+        if (l->t == T_BAD && l->tn && l->tp[0] == '"')
+            perr(l, line, col, "unterminated string");
+        else
+            perr(l, line, col, "unexpected `%.*s`", (int)(l->tn > 40 ? 40 : l->tn), l->t == T_EOF ? "end of input" : l->tp);
         return NULL;
     }
 }
