@@ -98,8 +98,14 @@ static int cmd_check(int argc, char **argv)
     struct omega_error err = {0};
     rc = omega_policy_set_load(o.policies, &ps, &err);
     if (rc) {
-        if (o.json)
-            printf("{\"valid\": false, \"errors\": [\"%s\"]}\n", err.msg);
+        if (o.json) {
+            json_t *j = json_pack("{s:b, s:[s]}", "valid", 0, "errors", err.msg);
+            char *js = j ? json_dumps(j, JSON_COMPACT) : NULL;
+            if (js)
+                puts(js);
+            free(js);
+            json_decref(j);
+        }
         fprintf(stderr, "omega: policy check: %s\n", err.msg);
         return rc == OMEGA_EFORMAT ? OMEGA_EXIT_NEGATIVE : OMEGA_EXIT_USAGE;
     }
@@ -265,6 +271,16 @@ static struct count *count_get(struct agent_state *a, const char *method, const 
     return nc[a->ncounts].key ? &nc[a->ncounts++] : NULL;
 }
 
+static void label_remove(struct omega_label_set *s, const char *name)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        if (strcmp(s->name[i], name) == 0) {
+            memmove(s->name[i], s->name[i + 1], (size_t)(s->n - i - 1) * sizeof s->name[0]);
+            s->n--;
+            return;
+        }
+}
+
 static int replay_line(struct omega_policy_engine *eng, const struct omega_policy_set *ps, json_t *ev, unsigned long lineno,
                        struct agent_state **agents, size_t *nagents, char *why, size_t whylen, int *not_allowed,
                        double *now)
@@ -303,7 +319,7 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
         return 0;
     }
     struct omega_action a = {.agent = agent, .labels = &st->labels};
-    const char *to = NULL;
+    const char *to = NULL, *declassify = NULL;
     if (strcmp(kind, "call") == 0) {
         const char *method = json_string_value(json_object_get(msg, "method"));
         json_t *params = json_object_get(msg, "params");
@@ -350,8 +366,20 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
             snprintf(why, whylen, "a %s event needs \"%s\"", kind, field);
             return -1;
         }
+    } else if (strcmp(kind, "declassify") == 0) {
+        /* Declassification is itself an action: decided by the policies (Action::"declassify" on
+         * Resource::"<class>"), printed like every decision, and only then applied to the labels. */
+        a.kind = OMEGA_ACT_OTHER;
+        a.method = "declassify";
+        a.target = json_string_value(json_object_get(ev, "class"));
+        a.args = msg;
+        if (!a.target) {
+            snprintf(why, whylen, "a declassify event needs \"class\"");
+            return -1;
+        }
+        declassify = a.target;
     } else {
-        snprintf(why, whylen, "unknown kind \"%s\" (call, result, send, read, egress or infer)", kind);
+        snprintf(why, whylen, "unknown kind \"%s\" (call, result, send, read, egress, infer or declassify)", kind);
         return -1;
     }
     struct count *cnt = count_get(st, a.method, a.target);
@@ -396,6 +424,8 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
     }
     print_json(out);
     json_decref(out);
+    if (declassify && d.verdict == OMEGA_ALLOW)
+        label_remove(&st->labels.classes, declassify);
     /* A delivered message carries what the sender had read (and the message's own labels) to the peer. */
     if (to && (d.verdict == OMEGA_ALLOW || d.verdict == OMEGA_REDACT)) {
         struct agent_state *peer = agent_get(agents, nagents, to);

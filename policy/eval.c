@@ -572,6 +572,12 @@ int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities
                   struct presult *r)
 {
     char scratch[160];
+    /* The request's uids as the set's own copies: equality with a policy's literal is then a pointer test. */
+    struct preq crq = *rq;
+    crq.principal = pset_canon(ps, rq->principal);
+    crq.action = pset_canon(ps, rq->action);
+    crq.resource = pset_canon(ps, rq->resource);
+    rq = &crq;
     struct penv env = {.es = es, .rq = rq};
     env.pe_principal = pent_find(es, rq->principal);
     env.pe_action = pent_find(es, rq->action);

@@ -26,6 +26,7 @@ struct lx {
     uint32_t tline, tcol;
     /* after the current one, for two-token lookahead */
     struct ppool *pool;
+    struct omega_policy_set *ps;
     const char *file;
     struct omega_error *err;
     int failed;
@@ -314,7 +315,8 @@ static int parse_path(struct lx *l, struct pstr *out, int *ent, const struct pui
         u->type = *out;
         u->id = pstr_make(id, idn);
         u->h = puid_hash(&u->type, &u->id);
-        *uid = u;
+        if (!(*uid = pset_intern(l->ps, u)))
+            return perr(l, line, col, "out of memory");
     }
     return 0;
 }
@@ -554,7 +556,10 @@ static struct pexpr *parse_primary(struct lx *l, int depth)
         return e;
     }
     default:
-        perr(l, line, col, "unexpected `%.*s`", (int)(l->tn > 40 ? 40 : l->tn), l->t == T_EOF ? "end of input" : l->tp);
+        if (l->t == T_BAD && l->tn && l->tp[0] == '"')
+            perr(l, line, col, "unterminated string");
+        else
+            perr(l, line, col, "unexpected `%.*s`", (int)(l->tn > 40 ? 40 : l->tn), l->t == T_EOF ? "end of input" : l->tp);
         return NULL;
     }
 }
@@ -614,7 +619,7 @@ static struct pexpr *parse_member(struct lx *l, int depth)
             m->a = e;
             e = m;
         } else {
-            if (is_reserved(np, nn) && !(nn == 2 && memcmp(np, "is", 2) == 0)) {
+            if (is_reserved(np, nn)) {
                 perr(l, nline, ncol, "`%.*s` is a reserved identifier", (int)nn, np);
                 return NULL;
             }
@@ -636,6 +641,10 @@ static struct pexpr *parse_unary(struct lx *l, int depth)
     enum tok ops[8];
     int n = 0;
     while (l->t == T_BANG || l->t == T_MINUS) {
+        if (n && l->t != ops[0]) {   /* Cedar's grammar: up to four of one operator, never mixed */
+            perr(l, l->tline, l->tcol, "unexpected `%c`", l->t == T_BANG ? '!' : '-');
+            return NULL;
+        }
         if (n == 4) {
             perr(l, l->tline, l->tcol, "too many occurrences of `%c`", l->t == T_BANG ? '!' : '-');
             return NULL;
@@ -742,6 +751,10 @@ static struct pexpr *parse_rel(struct lx *l, int depth)
                 for (;;) {
                     if (l->t != T_IDENT || n == 32) {
                         perr(l, l->tline, l->tcol, "expected an attribute name after `has`");
+                        return NULL;
+                    }
+                    if (is_reserved(l->tp, l->tn)) {
+                        perr(l, l->tline, l->tcol, "`%.*s` is a reserved identifier", (int)l->tn, l->tp);
                         return NULL;
                     }
                     char *s = pool_strndup(l->pool, l->tp, l->tn);
@@ -1125,7 +1138,7 @@ static int parse_policy(struct lx *l, struct omega_policy_set *ps, uint32_t idx)
 
 int pparse(struct omega_policy_set *ps, const char *text, size_t len, const char *file, struct omega_error *err)
 {
-    struct lx l = {.s = text, .n = len, .line = 1, .col = 1, .pool = &ps->pool, .file = file, .err = err};
+    struct lx l = {.s = text, .n = len, .line = 1, .col = 1, .pool = &ps->pool, .ps = ps, .file = file, .err = err};
     if (memchr(text, 0, len))
         return perr(&l, 1, 1, "policy text contains a NUL byte");
     next(&l);

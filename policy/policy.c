@@ -23,6 +23,51 @@ static int bucket_add(struct omega_policy_set *ps, const struct puid *e, uint32_
     }
 }
 
+const struct puid *pset_canon(const struct omega_policy_set *ps, const struct puid *u)
+{
+    if (!ps->uids_cap)
+        return u;
+    uint32_t m = ps->uids_cap - 1;
+    for (uint32_t i = (uint32_t)(u->h >> 7) & m;; i = (i + 1) & m) {
+        const struct puid *x = ps->uids[i];
+        if (!x)
+            return u;
+        if (puid_eq(x, u))
+            return x;
+    }
+}
+
+const struct puid *pset_intern(struct omega_policy_set *ps, const struct puid *u)
+{
+    const struct puid *c = pset_canon(ps, u);
+    if (c != u)
+        return c;
+    if ((ps->nuids + 1) * 2 > ps->uids_cap) {
+        uint32_t cap = ps->uids_cap ? ps->uids_cap * 2 : 64;
+        const struct puid **nu = calloc(cap, sizeof *nu);
+        if (!nu)
+            return NULL;
+        for (uint32_t k = 0; k < ps->uids_cap; k++) {
+            const struct puid *x = ps->uids[k];
+            if (!x)
+                continue;
+            uint32_t i = (uint32_t)(x->h >> 7) & (cap - 1);
+            while (nu[i])
+                i = (i + 1) & (cap - 1);
+            nu[i] = x;
+        }
+        free(ps->uids);
+        ps->uids = nu;
+        ps->uids_cap = cap;
+    }
+    uint32_t i = (uint32_t)(u->h >> 7) & (ps->uids_cap - 1);
+    while (ps->uids[i])
+        i = (i + 1) & (ps->uids_cap - 1);
+    ps->uids[i] = u;
+    ps->nuids++;
+    return u;
+}
+
 static int indexed(const struct ppolicy *p)
 {
     const struct pscope_c *r = &p->resource;
@@ -114,6 +159,7 @@ void omega_policy_set_free(struct omega_policy_set *ps)
     if (!ps)
         return;
     ppool_free(&ps->pool);
+    free(ps->uids);
     free(ps);
 }
 
@@ -160,6 +206,8 @@ int omega_policy_set_link(struct omega_policy_set *ps, const json_t *links, stru
                     OMEGA_FAIL(err, OMEGA_EFORMAT, "template links[%zu]: no value for %s", i, slot[s]);
                 if (pjson_uid(&ps->pool, v, &sc[s]->e, msg, sizeof msg))
                     OMEGA_FAIL(err, OMEGA_EFORMAT, "template links[%zu].%s: %s", i, slot[s], msg);
+                if (!(sc[s]->e = pset_intern(ps, sc[s]->e)))
+                    OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
                 sc[s]->slot = 0;
             } else if (v) {
                 OMEGA_FAIL(err, OMEGA_EFORMAT, "template links[%zu]: template `%s` has no %s slot", i, tid, slot[s]);

@@ -191,6 +191,10 @@ struct omega_policy_set {
     struct pbucket *buckets;
     uint32_t nbuckets;            /* power of two */
     uint32_t maxbucket;
+    /* Every entity uid the policies name, once: a request's uids are mapped onto these, so most
+     * equality tests in scopes and conditions are a pointer compare. */
+    const struct puid **uids;     /* open addressing (malloc'd) */
+    uint32_t uids_cap, nuids;
 };
 
 struct pbucket {
@@ -250,6 +254,11 @@ struct presult {
 
 int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities *es, const struct preq *rq,
                   struct presult *r);
+
+/* The set's one copy of u (u itself when new); NULL when out of memory. */
+const struct puid *pset_intern(struct omega_policy_set *ps, const struct puid *u);
+/* The set's copy of u, or u when the policies never name it. */
+const struct puid *pset_canon(const struct omega_policy_set *ps, const struct puid *u);
 
 /* Parser entry (policy/parse.c). */
 int pparse(struct omega_policy_set *ps, const char *text, size_t len, const char *file, struct omega_error *err);

@@ -496,3 +496,19 @@ OMEGA_TEST(policy_replay_sliding_window)
     CHECK_MSG(strcmp(out, want) == 0, "got\n%s", out);
     return 0;
 }
+
+/* Declassification is an action like any other: decided, printed, and applied only when allowed. */
+OMEGA_TEST(policy_replay_declassify)
+{
+    char cmd[2048], out[4096], want[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s/tests/data/policy/declassify' && '%s' policy replay --policies policies.cedar trace.jsonl",
+             OMEGA_SRCDIR, omega_test_omega_bin());
+    CHECK(omega_test_sh(out, sizeof out, "%s", cmd) == 1);
+    snprintf(cmd, sizeof cmd, "cat '%s/tests/data/policy/declassify/expected.jsonl'", OMEGA_SRCDIR);
+    CHECK(omega_test_sh(want, sizeof want, "%s", cmd) == 0);
+    CHECK_MSG(strcmp(out, want) == 0, "got\n%s", out);
+    /* the officer's egress after its allowed declassification is allowed; the intern's stays denied */
+    CHECK(strstr(out, "{\"line\":6,\"agent\":\"officer\",\"decision\":\"allow\""));
+    CHECK(strstr(out, "{\"line\":7,\"agent\":\"intern\",\"decision\":\"deny\""));
+    return 0;
+}
