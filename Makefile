@@ -26,27 +26,32 @@ OPT ?= -O2
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
           -Werror=implicit-function-declaration -fno-strict-aliasing -pthread -I. -I$(BUILD) $(SANFLAGS) \
           $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS) $(EXTRA_CFLAGS) \
-          -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' -DOMEGA_SRCDIR='"$(CURDIR)"'
-LDLIBS := $(LIBS_DEPS) $(SIMGRID_LIBS) $(CUDA_LIBS) -lm -ldl -pthread
-LDFLAGS := $(SANFLAGS)
+          -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' -DOMEGA_SRCDIR='"$(CURDIR)"' -DOMEGA_PLUGIN_DIR='"$(PREFIX)/lib/omega"'
+LDLIBS := $(LIBS_DEPS) $(SIMGRID_LIBS) -lm -ldl -pthread
+# Bind every symbol at start-up (full RELRO); export the binary's symbols to the CUDA plugin.
+LDFLAGS := $(SANFLAGS) -Wl,-z,now -Wl,-z,relro -rdynamic
 
 # Every part's sources are found by folder, so a part adds files without touching this Makefile.
-LIB_SRCS := $(filter-out core/main.c,$(wildcard core/*.c backends/*/*.c attest/*.c policy/*.c \
+LIB_SRCS := $(filter-out core/main.c backends/cuda/cuda.c,$(wildcard core/*.c backends/*/*.c attest/*.c policy/*.c \
               workloads/*.c workloads/*/*.c sim/*.c bench/*.c))
 CU_SRCS := $(if $(filter y,$(CONFIG_CUDA)),$(wildcard backends/cuda/*.cu workloads/llm/*.cu))
 TEST_SRCS := $(wildcard tests/*.c)
 AGENT_SRCS := $(wildcard workloads/agents/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# All GPU code goes into a plugin the binary loads on first use (backends/cuda/plugin.h), so that
+# the binary maps no CUDA library: agents cloned from a GPU-less process start in a millisecond.
+PLUGIN := $(if $(filter y,$(CONFIG_CUDA)),$(BUILD)/libomega-cuda.so)
+PLUGIN_OBJS := $(CU_SRCS:%.cu=$(BUILD)/%.cu.o) $(if $(PLUGIN),$(BUILD)/pic/backends/cuda/cuda.o $(BUILD)/pic/backends/cuda/nvml.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-DEPS := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/core/main.d
+DEPS := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/core/main.d $(PLUGIN_OBJS:.o=.d)
 
 NVCCFLAGS := -O3 -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_90a,code=sm_90a \
              -Xcompiler -fPIC,-Wall -I. -I$(BUILD) --expt-relaxed-constexpr
 
 .PHONY: all check check-long bench reproduce fuzz install clean distclean help
-all: $(BUILD)/omega $(BUILD)/omega-tests
+all: $(BUILD)/omega $(BUILD)/omega-tests $(PLUGIN)
 
 help:
 	@echo "make [all]          build build/omega and build/omega-tests"
@@ -75,6 +80,15 @@ $(BUILD)/%.cu.o: %.cu $(BUILD)/config.h config.mak
 	@mkdir -p $(dir $@)
 	$(call say,NVCC,$<)$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
+$(BUILD)/pic/%.o: %.c $(BUILD)/config.h config.mak
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+# -Bsymbolic: the plugin's calls among its own functions stay inside it (the binary has stand-ins of
+# the same names that forward to it).
+$(BUILD)/libomega-cuda.so: $(PLUGIN_OBJS)
+	$(call say,LINK,$@)$(CC) -shared -Wl,-Bsymbolic -Wl,-z,now $(SANFLAGS) -o $@ $^ $(CUDA_LIBS)
+
 $(BUILD)/libomega.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
@@ -97,11 +111,11 @@ check-long: all $(CHECK_DEPS)
 	$(Q)$(BUILD)/omega-tests --long $(TESTFLAGS)
 
 BACKEND ?= emu
-bench: $(BUILD)/omega
+bench: $(BUILD)/omega $(PLUGIN)
 	$(Q)for s in $$($(BUILD)/omega bench --list | awk '{print $$1}' | grep -v -e paper -e null); do \
 	    $(BUILD)/omega bench $$s --backend $(BACKEND) || exit 1; done
 
-reproduce: $(BUILD)/omega
+reproduce: $(BUILD)/omega $(PLUGIN)
 	$(Q)$(BUILD)/omega bench paper --backend $(or $(REPRO_BACKEND),auto) --run-id latest
 
 # libFuzzer targets: the library is compiled once with clang's fuzzer instrumentation, and each
@@ -121,9 +135,8 @@ $(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/config.h config.mak
 	$(call say,CLANG,$<)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 $(FUZZ_BUILD)/libomega-fuzz.a: $(FUZZ_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libomega-fuzz.a $(if $(CU_SRCS),$(BUILD)/libomega.a)
-	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-	    $(if $(CU_SRCS),$(filter %.cu.o,$(LIB_OBJS))) $(FUZZ_BUILD)/libomega-fuzz.a $(LDLIBS)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libomega-fuzz.a
+	$(call say,FUZZ,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libomega-fuzz.a $(LDLIBS)
 fuzz: $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus-$$n; \
 	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
@@ -132,9 +145,10 @@ fuzz: $(FUZZ_BINS)
 	    st=$${PIPESTATUS[0]}; [ "$$st" = 0 ] || { echo "fuzz_$$n found a failure (exit $$st)"; exit 1; }; done
 
 PREFIX ?= /usr/local
-install: $(BUILD)/omega
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/omega
+install: $(BUILD)/omega $(PLUGIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/omega $(DESTDIR)$(PREFIX)/lib/omega
 	install -m 755 $(BUILD)/omega $(DESTDIR)$(PREFIX)/bin/omega
+	$(if $(PLUGIN),install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/omega/libomega-cuda.so)
 	cp -r roots $(DESTDIR)$(PREFIX)/share/omega/ 2>/dev/null || true
 
 clean:

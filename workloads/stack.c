@@ -370,8 +370,15 @@ int omega_stack_open(struct omega_stack **out, const struct omega_stack_config *
     if (!s)
         OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
     struct omega_config pc = {.backend = "emu", .cc = 1};
-    int rc = omega_platform_open(&s->platform, cfg->platform ? cfg->platform : &pc, err);
     omega_monitor_init(&s->monitor);
+    /* The runtime (and the zygote its agents are cloned from) first, before a GPU platform's driver
+     * state exists in this process: agents inherit none of it. */
+    int rc = 0;
+    s->rt = omega_runtime_new(&cfg->runtime, &s->monitor, err);
+    if (!s->rt)
+        rc = err && err->code ? err->code : OMEGA_EIO;
+    if (rc == 0)
+        rc = omega_platform_open(&s->platform, cfg->platform ? cfg->platform : &pc, err);
     if (rc == 0)
         rc = open_decider(s, cfg, err);
     if (rc == 0)
@@ -384,11 +391,6 @@ int omega_stack_open(struct omega_stack **out, const struct omega_stack_config *
     if (rc == 0) {
         struct omega_toolbox_config tc = {.data_dir = cfg->data_dir, .http_base = s->httpd ? s->http_base : NULL};
         rc = omega_toolbox_new(&s->tools, &tc, err);
-    }
-    if (rc == 0) {
-        s->rt = omega_runtime_new(&cfg->runtime, &s->monitor, err);
-        if (!s->rt)
-            rc = err && err->code ? err->code : OMEGA_EIO;
     }
     static const char *const tools[] = {"read_file", "http_get", "http_post", "kv_get", "kv_put", "send_email", "pay"};
     for (size_t i = 0; rc == 0 && i < sizeof tools / sizeof tools[0]; i++)

@@ -1,4 +1,4 @@
-/* Real NVIDIA GPU backend: device memory through the CUDA runtime, plain copies with CC off, and with
+/* Real NVIDIA GPU backend, built into the CUDA plugin (libomega-cuda.so): device memory through the CUDA runtime, plain copies with CC off, and with
  * CC on the confidential data path emulated on the GPU: the host seals (OpenSSL, in core/backend.c),
  * the AES-256-GCM kernels in gcm.cu open and authenticate on the device, and seal what comes back.
  * Hardware CC state and the H100's attestation evidence come from NVML (backends/cuda/nvml.c, loaded at
@@ -253,7 +253,8 @@ static int cuda_evidence(struct omega_gpu *gpu, const uint8_t nonce[32], struct 
     return omega_nvml_gpu_evidence(g->dev, nonce, report, chain, err);
 }
 
-const struct omega_gpu_ops omega_gpu_cuda = {
+/* The plugin's table; backends/cuda/cuda_proxy.c forwards the main binary's omega_gpu_cuda to it. */
+const struct omega_gpu_ops omega_gpu_cuda_impl = {
     .version = OMEGA_BACKEND_ABI,
     .name = "cuda",
     .caps = OMEGA_CAP_GPU_INFER | OMEGA_CAP_GPU_EVIDENCE,
@@ -270,25 +271,5 @@ const struct omega_gpu_ops omega_gpu_cuda = {
     .copy_out_sealed = cuda_copy_out_sealed,
 };
 
-#else   /* !CONFIG_CUDA */
 
-static int cuda_open(struct omega_gpu *gpu, const struct omega_config *cfg, struct omega_error *err)
-{
-    (void)gpu;
-    (void)cfg;
-    OMEGA_FAIL(err, OMEGA_EUNAVAIL, "cuda backend not built (no CUDA toolkit at configure time)");
-}
-
-static void cuda_close(struct omega_gpu *gpu) { (void)gpu; }
-static void cuda_info(struct omega_gpu *gpu, struct omega_gpu_info *info) { (void)gpu; (void)info; }
-
-const struct omega_gpu_ops omega_gpu_cuda = {
-    .version = OMEGA_BACKEND_ABI,
-    .name = "cuda",
-    .caps = OMEGA_CAP_GPU_INFER,
-    .probe = cuda_probe,
-    .open = cuda_open,
-    .close = cuda_close,
-    .info = cuda_info,
-};
 #endif

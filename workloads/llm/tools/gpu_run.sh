@@ -1,7 +1,8 @@
 #!/bin/bash
 # One run on a GPU machine, all in one go: environment, the GPU tests, the PyTorch correctness check,
-# the PyTorch baseline, and `omega bench llm`. Binaries and tools come prebuilt in $D (copied there
-# with their non-system shared libraries); logs and results go to $OUTDIR. Usage: gpu_run.sh [quick]
+# the PyTorch baseline, and `omega bench llm`. Binaries and tools come prebuilt in $D: omega, omega-tests
+# and the CUDA plugin libomega-cuda.so beside them (the binaries load it from their own folder), with
+# their non-system shared libraries in $D/lib; logs and results go to $OUTDIR. Usage: gpu_run.sh [quick]
 D=${D:-.dev-llm}
 OUTDIR=${OUTDIR:-/tmp/llm-out}
 MODE=${1:-full}
@@ -18,7 +19,7 @@ fi
     ldconfig -p | grep -E 'cbor|jansson|seccomp|hwloc|libssl|libcrypto|cublas' | head -20
     ls /usr/local/cuda/lib64/libcublas* 2>&1 | head -3
     python3 -c 'import torch, transformers, safetensors; print("torch", torch.__version__, "transformers", transformers.__version__, "safetensors", safetensors.__version__)'
-    ldd $D/omega | grep -E 'not found|cublas|jansson|hwloc'
+    ldd $D/omega $D/libomega-cuda.so | grep -E 'not found|cublas|jansson|hwloc'
 } >"$OUTDIR/env.txt" 2>&1
 cat "$OUTDIR/env.txt"
 T=$(mktemp -d)
