@@ -12,6 +12,8 @@
 #include "core/cli.h"
 #include "core/labels.h"
 #include "core/util.h"
+#include "core/monitor.h"
+#include "attest/provlog.h"
 #include "policy/policy.h"
 
 #ifndef OMEGA_SRCDIR
@@ -276,8 +278,24 @@ static void stats_of(const double *s, size_t n, struct omega_stats *st)
     free(c);
 }
 
-/* The provenance record of each decision: the log's append goes here once it lands (one call). */
-typedef int (*record_fn)(void *log, const struct omega_action *a, const struct omega_decision *d);
+/* A provenance log for the monitor-path figure, in a fresh folder, with the monitor's key. */
+static struct omega_provlog *open_bench_log(char *dir, size_t dirlen, EVP_PKEY **key)
+{
+    snprintf(dir, dirlen, "/tmp/omega-bench-policy-log.%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return NULL;
+    *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    struct omega_provlog_config lc;
+    omega_provlog_config_defaults(&lc);
+    lc.mode = OMEGA_PROVLOG_BATCH;   /* durability comes from the committer thread's group commits */
+    lc.io_digest = 1;
+    struct omega_provlog *log = NULL;
+    if (!*key || omega_provlog_open(&log, dir, &lc, *key, NULL) < 0)
+        return NULL;
+    return log;
+}
 
 int omega_bench_policy(struct omega_bench *b, int argc, char **argv)
 {
@@ -410,8 +428,17 @@ int omega_bench_policy(struct omega_bench *b, int argc, char **argv)
      * context, decide, record. */
     if (ps100) {
         struct omega_policy_engine *eng = omega_policy_engine_new(ps100, w.es);
-        record_fn record = NULL;    /* the provenance log's append, once it lands */
-        void *log = NULL;
+        /* The whole per-action path of the runtime's monitor step: join, decide, hash the request's
+         * inputs (the record's I/O binding), append the record (batch mode: queued for the next group
+         * commit; the agent's answer then waits for durability, measured by the provlog suite). */
+        char logdir[128];
+        EVP_PKEY *key = NULL;
+        struct omega_provlog *log = open_bench_log(logdir, sizeof logdir, &key);
+        if (!log)
+            status = OMEGA_EXIT_INTERNAL;
+        char *payload[N_REQUESTS];
+        for (unsigned i = 0; i < N_REQUESTS; i++)
+            payload[i] = json_dumps(rq[i].args, JSON_COMPACT);
         struct omega_labels ctx;
         struct omega_decision d;
         struct omega_action a;
@@ -423,17 +450,31 @@ int omega_bench_policy(struct omega_bench *b, int argc, char **argv)
             uint64_t t0 = omega_now_ns();
             int rc = omega_labels_join(&ctx, &r->result);
             rc |= omega_policy_decide(eng, &a, &d);
-            if (record)
-                rc |= record(log, &a, &d);
+            if (log) {
+                uint8_t dig[32];
+                uint64_t seq;
+                const char *pl = payload[i % N_REQUESTS];
+                omega_monitor_io_digest(a.agent, a.method, a.target, pl, pl ? strlen(pl) : 0, dig);
+                rc |= omega_provlog_record(log, &a, &d, dig, &seq);
+            }
             uint64_t t1 = omega_now_ns();
             lat[i] = (double)(t1 - t0) / 1000.0;
             if (rc)
                 status = OMEGA_EXIT_INTERNAL;
         }
-        json_t *params = json_pack("{s:i, s:b}", "policies", 100, "provenance_record", record != NULL);
+        for (unsigned i = 0; i < N_REQUESTS; i++)
+            free(payload[i]);
+        if (log && omega_provlog_close(log, NULL) < 0)
+            status = OMEGA_EXIT_INTERNAL;
+        EVP_PKEY_free(key);
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", logdir);
+        if (system(cmd) != 0)
+            status = OMEGA_EXIT_INTERNAL;
+        json_t *params = json_pack("{s:i, s:b, s:s}", "policies", 100, "provenance_record", log != NULL, "log", "batch");
         struct omega_metric m = {.name = "monitor_path_us", .unit = "us", .samples = lat, .n = samples, .params = params,
                                  .better = OMEGA_LOWER_IS_BETTER, .kind = "measured",
-                                 .note = "label join + policy decision; the provenance record joins when the log lands"};
+                                 .note = "label join + policy decision + I/O digest + provenance record (queued)"};
         omega_bench_metric(b, &m);
         json_decref(params);
         omega_policy_engine_free(eng);
