@@ -26,7 +26,7 @@ OPT ?= -O2
 CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
           -Werror=implicit-function-declaration -fno-strict-aliasing -pthread -I. -I$(BUILD) $(SANFLAGS) \
           $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS) $(EXTRA_CFLAGS) \
-          -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' -DOMEGA_SRCDIR='"$(CURDIR)"' -DOMEGA_PLUGIN_DIR='"$(PREFIX)/lib/omega"'
+          -DOMEGA_SRCDIR='"$(CURDIR)"' -DOMEGA_PLUGIN_DIR='"$(PREFIX)/lib/omega"'
 LDLIBS := $(LIBS_DEPS) $(SIMGRID_LIBS) -lm -ldl -pthread
 # Bind every symbol at start-up (full RELRO); export the binary's symbols to the CUDA plugin.
 LDFLAGS := $(SANFLAGS) -Wl,-z,now -Wl,-z,relro -rdynamic
@@ -71,6 +71,15 @@ config.mak config.h: configure VERSION
 $(BUILD)/config.h: config.h
 	@mkdir -p $(BUILD)
 	$(Q)cp config.h $@
+
+# The source commit the binary was built from: rewritten only when it changes, so that what
+# includes it is rebuilt then and only then.
+$(BUILD)/commit.h: FORCE
+	@mkdir -p $(BUILD)
+	@printf '#define OMEGA_BUILD_COMMIT "%s"\n' '$(COMMIT)' > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/bench/bench.o: $(BUILD)/commit.h
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/%.o: %.c $(BUILD)/config.h config.mak
 	@mkdir -p $(dir $@)
@@ -124,12 +133,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(FUZZ_BUILD) $(FUZZ_SAN) -DOMEGA_SRCDIR='"$(CURDIR)"' \
-               -DOMEGA_BUILD_COMMIT='"$(COMMIT)"' $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS)
+               $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS)
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
-$(FUZZ_BUILD)/config.h: config.h
+$(FUZZ_BUILD)/config.h: config.h $(BUILD)/commit.h
 	@mkdir -p $(FUZZ_BUILD)
-	$(Q)cp config.h $@
+	$(Q)cp config.h $@ && cp $(BUILD)/commit.h $(FUZZ_BUILD)/commit.h
 $(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/config.h config.mak
 	@mkdir -p $(dir $@)
 	$(call say,CLANG,$<)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@

@@ -19,9 +19,7 @@
 #include <hwloc.h>
 #endif
 
-#ifndef OMEGA_BUILD_COMMIT
-#define OMEGA_BUILD_COMMIT "unknown"
-#endif
+#include "commit.h"   /* OMEGA_BUILD_COMMIT, written by the Makefile */
 
 static const struct omega_bench_suite suites[] = {
     {"isolation", omega_bench_isolation, "agent start-up, channel round trip, A2A vs HTTP, memory per agent"},
