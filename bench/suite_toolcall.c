@@ -74,7 +74,9 @@ int omega_bench_toolcall(struct omega_bench *b, int argc, char **argv)
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
             printf("usage: omega bench toolcall [--agents N] [--rounds N] [--prompt N] [--gen N] [--model NAME]\n"
-                   "                            [--trace FILE] [--log batch|sync]\n"
+                   "                            [--trace FILE] [--arrivals poisson|azure --rate R] [--log batch|sync]\n"
+                   "  --arrivals: open-loop rounds at Poisson times (R per second per agent), with token counts\n"
+                   "  as given (poisson) or drawn from the Azure LLM inference trace (azure); latency from arrival.\n"
                    "  Agents loop inference + one MCP tools/call; the same run with enforcement (policy + log)\n"
                    "  and without. Model default: tiny on emu (CPU reference), llama2-7b on cuda.\n"
                    "  --log batch (default): group commits, each answer once its record is durable; sync: one\n"
@@ -92,9 +94,14 @@ int omega_bench_toolcall(struct omega_bench *b, int argc, char **argv)
         else if (strcmp(o, "--gen") == 0) tc.gen_tokens = atoi(v);
         else if (strcmp(o, "--model") == 0) model = v;
         else if (strcmp(o, "--trace") == 0) tc.trace = v;
+        else if (strcmp(o, "--arrivals") == 0 && (strcmp(v, "poisson") == 0 || strcmp(v, "azure") == 0))
+            tc.arrivals = v[0] == 'p' ? 1 : 2;
+        else if (strcmp(o, "--rate") == 0) tc.rate_per_agent = atof(v);
         else if (strcmp(o, "--log") == 0 && (strcmp(v, "sync") == 0 || strcmp(v, "batch") == 0)) log_sync = v[0] == 's';
         else return omega_cli_usage("bench toolcall", "unknown option '%s'", o);
     }
+    if (tc.arrivals && tc.rate_per_agent <= 0)
+        tc.rate_per_agent = 5;
     if (tc.agents < 1 || tc.agents > 1000 || tc.rounds < 1 || tc.prompt_tokens < 1 || tc.prompt_tokens > 1024 ||
         tc.gen_tokens < 0 || tc.gen_tokens > 512)
         return omega_cli_usage("bench toolcall", "agents 1-1000, rounds >= 1, prompt 1-1024, gen 0-512");
@@ -116,6 +123,10 @@ int omega_bench_toolcall(struct omega_bench *b, int argc, char **argv)
     json_t *p_on = json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:s}", "enforce", "on", "agents", tc.agents, "rounds",
                              tc.rounds, "model", model, "prompt", tc.prompt_tokens, "gen", tc.gen_tokens, "log",
                              log_sync ? "sync" : "batch");
+    if (tc.arrivals) {
+        json_object_set_new(p_on, "arrivals", json_string(tc.arrivals == 1 ? "poisson" : "azure"));
+        json_object_set_new(p_on, "rate_per_agent", json_real(tc.rate_per_agent));
+    }
     json_t *p_off = json_deep_copy(p_on);
     json_object_set_new(p_off, "enforce", json_string("off"));
     json_object_del(p_off, "log");

@@ -156,3 +156,33 @@ OMEGA_TEST_TIMEOUT(toolcall_trace_replay_deterministic, 60)
     CHECK(omega_stack_close(s, &err) == 0);
     return 0;
 }
+
+/* Open-loop arrivals: Poisson times, token counts drawn from the Azure trace and scaled into the
+ * model's context; every round runs, none of its inferences fail. */
+OMEGA_TEST_TIMEOUT(toolcall_azure_arrivals, 60)
+{
+    struct omega_config pc = {.backend = "emu", .cc = 1};
+    struct omega_stack_config sc = {.platform = &pc, .enforce = 1, .model = "tiny", .max_context = 128};
+    struct omega_stack *s;
+    struct omega_error err = {0};
+    CHECK(omega_stack_open(&s, &sc, &err) == 0);
+    struct omega_toolcall_config tc = {.agents = 2, .rounds = 5, .prompt_tokens = 8, .gen_tokens = 4, .seed = 3,
+                                       .arrivals = 2, .rate_per_agent = 40};
+    struct omega_toolcall_stats st;
+    CHECK_MSG(omega_toolcall_run(s, &tc, &st, &err) == 0, "%s", err.msg);
+    CHECK_MSG(st.agents_failed == 0, "%s", st.failure);
+    CHECK_EQ_INT(st.nrounds, 10);
+    CHECK_EQ_INT(st.infers, 10);
+    CHECK_EQ_INT(st.infer_errors, 0);
+    omega_toolcall_stats_fini(&st);
+    CHECK(omega_stack_close(s, &err) == 0);
+    /* a missing trace file is an input error that names the file, not a crash */
+    CHECK(omega_stack_open(&s, &sc, &err) == 0);
+    tc.azure_trace = "/nonexistent.csv";
+    omega_error_clear(&err);
+    CHECK(omega_toolcall_run(s, &tc, &st, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "/nonexistent.csv") != NULL, "%s", err.msg);
+    omega_toolcall_stats_fini(&st);
+    CHECK(omega_stack_close(s, &err) == 0);
+    return 0;
+}

@@ -461,3 +461,5 @@ const char *omega_stack_model(const struct omega_stack *s, uint32_t *vocab)
         *vocab = (uint32_t)omega_llm_get_config(s->llm)->vocab;
     return s->model;
 }
+
+int omega_stack_max_context(const struct omega_stack *s) { return s->llm ? s->max_context : 0; }

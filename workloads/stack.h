@@ -55,6 +55,8 @@ uint64_t omega_stack_log_leaves(struct omega_stack *s);
 int omega_stack_write_log_key(const struct omega_stack *s, const char *path, struct omega_error *err) OMEGA_MUST_CHECK;
 /* The model agents infer with (NULL without one) and its vocabulary size. */
 const char *omega_stack_model(const struct omega_stack *s, uint32_t *vocab);
+/* Tokens of context each agent may use (0 without a model). */
+int omega_stack_max_context(const struct omega_stack *s);
 /* Name of the built-in policy bundle used when enforcement is on and none is given. */
 const char *omega_stack_default_policies(void);
 

@@ -33,7 +33,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: omega run --workload toolcall [--agents N] [--rounds N] [--prompt N] [--gen N] [--model NAME]\n"
                "                 [--policies FILE] [--entities FILE] [--no-enforce] [--log DIR] [--log-mode batch|sync]\n"
-               "                 [--trace FILE] [--data DIR] [--quiet] [--json]\n"
+               "                 [--trace FILE] [--arrivals poisson|azure --rate R] [--data DIR] [--quiet] [--json]\n"
                "Sandboxed agents loop inference (a prompt through the shared engine) and one MCP tools/call\n"
                "(read_file, http_get/http_post on a loopback server, kv_get/kv_put, send_email, pay) under the\n"
                "monitor; every decision is printed and, with --log, recorded in a provenance log.\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
                "  --no-enforce     allow everything and record nothing (the baseline)\n"
                "  --log DIR        provenance log folder; its verifier key is written to DIR.pub.pem\n"
                "  --trace FILE     replay agents a1..aN from a trace-replay JSON Lines file (docs/sim.md)\n"
+               "  --arrivals A     open loop: rounds arrive at Poisson times, R per second per agent (--rate);\n"
+               "                   azure: token counts drawn from the Azure LLM inference trace\n"
                "  --model NAME     tiny (default on emu), small, llama2-7b, ... (real GPU with --backend cuda)\n"
                "Exit status: 0 all agents ran, 1 an agent was stopped, 2 usage or input error.\n");
 }
@@ -98,11 +100,20 @@ int omega_run_toolcall(int argc, char **argv)
             bad = strcmp(v, "sync") != 0 && strcmp(v, "batch") != 0;
             sc.log_sync = v[0] == 's';
         } else if (strcmp(o, "--trace") == 0) tc.trace = v;
+        else if (strcmp(o, "--arrivals") == 0) {
+            bad = strcmp(v, "poisson") != 0 && strcmp(v, "azure") != 0;
+            tc.arrivals = v[0] == 'p' ? 1 : 2;
+        } else if (strcmp(o, "--rate") == 0) {
+            tc.rate_per_agent = atof(v);
+            bad = !(tc.rate_per_agent > 0 && tc.rate_per_agent <= 10000);
+        }
         else if (strcmp(o, "--data") == 0) data = v;
         else return omega_cli_usage("run", "unknown option '%s'", o);
         if (bad)
             return omega_cli_usage("run", "bad value '%s' for %s", v, o);
     }
+    if (tc.arrivals && !tc.rate_per_agent)
+        return omega_cli_usage("run", "--arrivals needs --rate R (rounds per second per agent)");
     if (omega_opts.cfg.backend && strcmp(omega_opts.cfg.backend, "auto") == 0)
         omega_opts.cfg.backend = omega_backend_auto();
     int emu = !omega_opts.cfg.backend || strcmp(omega_opts.cfg.backend, "emu") == 0;

@@ -23,8 +23,16 @@ struct agent_arg {
     uint32_t replay;          /* 1: events follow in the trace blob */
     uint32_t honor_timing;
     uint32_t nevents;
+    uint32_t arrivals;        /* 1: blob holds one struct arrival per round */
     char blob[3800];          /* replay: packed events (see pack_events) */
 };
+
+/* One open-loop round: when it arrives and how many tokens it asks for. */
+struct arrival {
+    float t_ms;
+    uint16_t prompt, gen;
+};
+#define MAX_ARRIVALS (3800 / sizeof(struct arrival))
 
 /* What an agent reports at the end, followed by its samples (uint32 microseconds). */
 struct agent_report {
@@ -186,9 +194,18 @@ static int toolcall_agent(struct omega_agent *ag, const void *argp, size_t argle
     uint64_t start = agent_now_us();
     if (!a->replay) {
         char args[512];
+        const struct arrival *arr = (const struct arrival *)(const void *)a->blob;
         for (uint32_t r = 0; r < a->rounds; r++) {
             uint64_t t0 = agent_now_us();
-            do_infer(ag, a, &st, a->prompt_tokens, a->gen_tokens, &rng);
+            uint32_t prompt = a->prompt_tokens, gen = a->gen_tokens;
+            if (a->arrivals) {
+                /* Open loop: a round starts at its arrival, and its latency counts from then, late or not. */
+                wait_until(start, arr[r].t_ms);
+                t0 = start + (uint64_t)((double)arr[r].t_ms * 1000.0);
+                prompt = arr[r].prompt;
+                gen = arr[r].gen;
+            }
+            do_infer(ag, a, &st, prompt, gen, &rng);
             const char *tool = scenario_call(a, id, r, &rng, args, sizeof args);
             do_call(ag, &st, tool, args);
             st.round_us[st.rep.nrounds++] = (uint32_t)(agent_now_us() - t0);
@@ -369,10 +386,60 @@ int omega_toolcall_run(struct omega_stack *s, const struct omega_toolcall_config
         snprintf(a->model, sizeof a->model, "%s", model);
     if (omega_stack_http_base(s))
         snprintf(a->http_base, sizeof a->http_base, "%s", omega_stack_http_base(s));
+    struct omega_azure_trace az = {0};
+    if (cfg->arrivals) {
+        if (cfg->trace || cfg->rate_per_agent <= 0 || (size_t)cfg->rounds > MAX_ARRIVALS) {
+            free(a);
+            free(idx);
+            omega_trace_fini(&trace);
+            OMEGA_FAIL(err, OMEGA_EINVAL, "arrivals: a rate above 0, at most %zu rounds, and no --trace", MAX_ARRIVALS);
+        }
+        if (cfg->arrivals == 2) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/workloads/traces/AzureLLMInferenceTrace_conv.csv", OMEGA_SRCDIR);
+            int arc = omega_azure_read(&az, cfg->azure_trace ? cfg->azure_trace : path, err);
+            if (arc < 0 || az.n == 0) {
+                free(a);
+                free(idx);
+                omega_trace_fini(&trace);
+                omega_azure_fini(&az);
+                return arc < 0 ? arc : omega_error_set(err, OMEGA_EINVAL, __FILE__, __LINE__, "empty Azure trace");
+            }
+        }
+        a->arrivals = 1;
+    }
+    int ctx = omega_stack_max_context(s);
     int rc = 0, spawned = 0;
     for (int i = 0; i < cfg->agents && rc == 0; i++) {
         char id[32];
         snprintf(id, sizeof id, "a%d", i + 1);
+        if (a->arrivals) {
+            /* Poisson arrivals per agent; token counts as asked, or drawn from the Azure trace and
+             * scaled into the model's context (a tiny model cannot take a 2,000-token prompt). */
+            struct omega_rng rng;
+            omega_rng_seed(&rng, cfg->seed * 1000003u + (uint64_t)i);
+            double t = 0;
+            struct arrival *arr = (struct arrival *)(void *)a->blob;
+            for (int r = 0; r < cfg->rounds; r++) {
+                t += omega_rng_exp(&rng, cfg->rate_per_agent);
+                arr[r].t_ms = (float)(t * 1000.0);
+                uint32_t p = (uint32_t)cfg->prompt_tokens, g = (uint32_t)cfg->gen_tokens;
+                if (az.n) {
+                    const struct omega_azure_req *q = &az.req[omega_rng_next(&rng) % az.n];
+                    p = q->ctx_tokens ? q->ctx_tokens : 1;
+                    g = q->gen_tokens ? q->gen_tokens : 1;
+                    if (ctx > 0 && p + g > (uint32_t)ctx) {   /* keep the prompt : answer proportion */
+                        double k = (double)ctx / (double)(p + g);
+                        p = (uint32_t)(p * k) ? (uint32_t)(p * k) : 1;
+                        g = (uint32_t)ctx - p > 0 ? (uint32_t)ctx - p : 1;
+                        if (p + g > (uint32_t)ctx)
+                            p = (uint32_t)ctx - g;
+                    }
+                }
+                arr[r].prompt = (uint16_t)(p > 1024 ? 1024 : p);
+                arr[r].gen = (uint16_t)(g > 512 ? 512 : g);
+            }
+        }
         if (a->replay)
             rc = pack_events(&trace, id, a, err);
         if (rc == 0) {
@@ -397,6 +464,7 @@ int omega_toolcall_run(struct omega_stack *s, const struct omega_toolcall_config
     free(a);
     free(idx);
     omega_trace_fini(&trace);
+    omega_azure_fini(&az);
     return rc;
 }
 

@@ -17,6 +17,11 @@ struct omega_toolcall_config {
     uint64_t seed;
     const char *trace;           /* trace-replay JSON Lines; agents a1..aN replay their own events */
     int honor_timing;            /* replay: wait until each event's t_ms */
+    /* Open-loop arrivals (scenario calls, rounds per agent): 0 none (closed loop), 1 Poisson with
+     * fixed token counts, 2 Poisson with token counts drawn from the Azure LLM inference trace. */
+    int arrivals;
+    double rate_per_agent;       /* rounds per second per agent */
+    const char *azure_trace;     /* arrivals 2: the CSV (default: the conversation trace in workloads/traces/) */
 };
 
 struct omega_toolcall_stats {
