@@ -50,7 +50,19 @@ OMEGA_TEST(attest_cli_gpu_verify_exit_status)
     /* The same evidence as raw bytes. */
     char raw[1024];
     snprintf(raw, sizeof raw, "%s/h100.bin", omega_test_tmpdir());
-    CHECK_EQ_INT(omega_test_sh(NULL, 0, "xxd -r -p %s/tests/data/attest/h100-report.hex > %s", s, raw), 0);
+    {
+        /* Decoded here rather than with xxd, which a minimal Debian does not have. */
+        char hexpath[1024];
+        snprintf(hexpath, sizeof hexpath, "%s/tests/data/attest/h100-report.hex", s);
+        struct omega_buf hex, bin;
+        omega_buf_init(&hex);
+        omega_buf_init(&bin);
+        CHECK(omega_buf_read_file(&hex, hexpath, 1 << 20, NULL) == 0);
+        CHECK(omega_hex_decode((const char *)hex.data, hex.len, &bin) == 0 && bin.len > 0);
+        CHECK(omega_buf_write_file(&bin, raw, NULL) == 0);
+        omega_buf_fini(&hex);
+        omega_buf_fini(&bin);
+    }
     CHECK_EQ_INT(omega_test_sh(NULL, 0, "%s attest gpu-verify --report %s --chain %s/tests/data/attest/h100-chain.pem "
                                "--nonce " NONCE " " AT, o, raw, s), 0);
     CHECK_EQ_INT(omega_test_sh(out, sizeof out, "%s attest gpu-verify --report %s/tests/data/attest/h100-report.hex "
