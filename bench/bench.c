@@ -139,7 +139,9 @@ json_t *omega_machine_describe(void)
     else
         run_cmd_line("git rev-parse HEAD 2>/dev/null", line, sizeof line);
     json_object_set_new(m, "commit", json_string(line[0] && strcmp(line, "HEAD") != 0 ? line : OMEGA_BUILD_COMMIT));
-    run_cmd_line("git status --porcelain --untracked-files=no 2>/dev/null | head -c 1 | wc -c", line, sizeof line);
+    /* Results written by this very run (the paper suite's sub-suites) do not make the source dirty. */
+    run_cmd_line("git status --porcelain --untracked-files=no -- . ':!results' 2>/dev/null | head -c 1 | wc -c", line,
+                 sizeof line);
     json_object_set_new(m, "dirty", json_boolean(atoi(line) > 0));
     json_object_set_new(m, "configure", json_string(OMEGA_CONFIGURE_LINE));
     json_object_set_new(m, "version", json_string(OMEGA_VERSION));
