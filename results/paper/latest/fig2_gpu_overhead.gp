@@ -9,7 +9,7 @@ set boxwidth 0.9
 set yrange [0:*]
 set grid ytics
 set ylabel "%"
-set title "GPU utilisation overhead of isolation\ncost model, H100 SXM 80GB (datasheet) (bandwidth: fit to 10 decode step times in results/llm/gpu-20261128T042707Z/summary.json)" noenhanced
+set title "GPU utilisation overhead of isolation\ncost model, H100 SXM 80GB (datasheet) (bandwidth: fit to 10 decode step times in results/llm/..." noenhanced
 set key top left
 plot 'fig2_gpu_overhead.dat' using 2:xtic(1) title "baseline", '' using 3 title "Omega"
 

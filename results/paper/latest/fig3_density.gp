@@ -9,7 +9,7 @@ set boxwidth 0.9
 set yrange [0:*]
 set grid ytics
 set ylabel "agents"
-set title "Agents per GPU: per-agent CVM vs shared (4,096-token context)\ncost model, H100 SXM 80GB (datasheet) (bandwidth: fit to 10 decode step times in results/llm/gpu-20261128T042707Z/summary.json)" noenhanced
+set title "Agents per GPU: per-agent CVM vs shared (4,096-token context)\ncost model, H100 SXM 80GB (datasheet) (bandwidth: fit to 10 decode step times in results/llm/..." noenhanced
 set key top left
 plot 'fig3_density.dat' using 2:xtic(1) title "baseline", '' using 3 title "Omega"
 
