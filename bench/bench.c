@@ -51,19 +51,6 @@ const char *omega_bench_backend(const struct omega_bench *b)
     return omega_opts.cfg.backend ? omega_opts.cfg.backend : "emu";
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static void run_cmd_line(const char *cmd, char *out, size_t outlen)
 {
@@ -212,7 +199,7 @@ int omega_bench_metric(struct omega_bench *b, const struct omega_metric *m)
             char suffix[256], path[1400];
             params_suffix(m->params, suffix, sizeof suffix);
             snprintf(path, sizeof path, "%s/samples", b->dir);
-            mkdir_p(path);
+            omega_mkdir_p(path);
             snprintf(path, sizeof path, "%s/samples/%s%s.csv", b->dir, m->name, suffix);
             FILE *f = fopen(path, "w");
             if (f) {
@@ -416,7 +403,7 @@ static int run_suite(const struct omega_bench_suite *suite, int argc, char **arg
         snprintf(b.run_id + l, sizeof b.run_id - l, "-%s", omega_bench_backend(&b));
     }
     snprintf(b.dir, sizeof b.dir, "%s/%s/%s", out, suite->name, b.run_id);
-    if (b.write && mkdir_p(b.dir) < 0) {
+    if (b.write && omega_mkdir_p(b.dir) < 0) {
         fprintf(stderr, "omega bench: cannot create %s: %s\n", b.dir, strerror(errno));
         free(rest);
         return OMEGA_EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "core/util.h"
 #include "core/backend.h"
 #include "core/cli.h"
 #include "sim/costmodel.h"
@@ -88,19 +89,6 @@ static void last_line(const char *path, char *out, size_t outlen)
     fclose(f);
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[1400];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* Run one suite as a subprocess; its summary object, or {"not_run": why}. */
 static json_t *run_suite(const char *exe, const char *suite, const char *out, const char *run_id,
@@ -310,7 +298,7 @@ int omega_bench_paper(struct omega_bench *b, int argc, char **argv)
     if (nowrite) {
         char tmpl[] = "/tmp/omega-paper-XXXXXX";
         snprintf(logdir, sizeof logdir, "%s", mkdtemp(tmpl) ? tmpl : "/tmp");
-    } else if (mkdir_p(logdir) < 0) {
+    } else if (omega_mkdir_p(logdir) < 0) {
         snprintf(logdir, sizeof logdir, "/tmp");
     }
 

@@ -28,4 +28,7 @@ int omega_random(void *p, size_t n) OMEGA_MUST_CHECK;
 /* Parse a size with an optional K/M/G/T suffix (powers of 1024). */
 int omega_parse_size(const char *s, uint64_t *out) OMEGA_MUST_CHECK;
 
+/* mkdir -p: create path and its missing parents (mode 0755); 0, or -1 with errno. */
+int omega_mkdir_p(const char *path);
+
 #endif
