@@ -357,41 +357,6 @@ static int recv_req(int sock, struct zreq *rq, int fds[2])
     return 1;
 }
 
-/* The zygote and the agents it clones never run GPU code, yet they inherit the GPU libraries the
- * runtime's binary links (CUDA runtime, cuBLAS, NCCL): hundreds of MiB of mappings whose relocated,
- * private pages every clone must copy (7 ms a start instead of 1 ms, measured). Unmap them here, once.
- * Safe because nothing below calls into them: agents are made with a raw clone (no atfork handlers)
- * and every process here leaves through _exit/exit_group (no library destructors). */
-static void shed_gpu_libraries(void)
-{
-    static char maps[1 << 20];
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    size_t len = 0;
-    ssize_t r;
-    while (len < sizeof maps - 1 && (r = read(fd, maps + len, sizeof maps - 1 - len)) > 0)
-        len += (size_t)r;
-    close(fd);
-    maps[len] = 0;
-    static const char *const libs[] = {"libcuda", "libcublas", "libnccl", "libnvidia", "libnvrtc", "libcudnn", NULL};
-    for (char *line = maps, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
-        const char *path = strchr(line, '/');
-        const char *base = path ? strrchr(path, '/') + 1 : NULL;
-        unsigned long lo, hi;
-        if (!base || sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-            continue;
-        for (int i = 0; libs[i]; i++)
-            if (strncmp(base, libs[i], strlen(libs[i])) == 0) {
-                munmap((void *)lo, hi - lo);
-                break;
-            }
-    }
-}
-
 static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
 {
     struct zstate zs = {.ns_user = -1, .ns_net = -1, .ns_mnt = -1, .flags = flags, .runtime = runtime};
@@ -419,9 +384,6 @@ static void zygote_main(int sock, unsigned flags, pid_t runtime, int report_fd)
     if (!(flags & OMEGA_SANDBOX_NO_SECCOMP))
         sc = "unavailable (built without libseccomp)";
 #endif
-    /* After the jail is made (it forks through glibc, whose atfork handlers may live in those
-     * libraries), before the image size the agents' memory limit is counted from. */
-    shed_gpu_libraries();
     long pages = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {

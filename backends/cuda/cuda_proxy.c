@@ -1,6 +1,7 @@
 /* The cuda GPU backend's table in the main binary: each op forwards to the real one in the CUDA
  * plugin (backends/cuda/cuda.c, built into libomega-cuda.so), which is loaded on the first probe. */
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "backends/cuda/plugin.h"
 #include "core/backend_impl.h"
@@ -15,6 +16,13 @@ static const struct omega_gpu_ops *impl(char *why, size_t whylen)
 
 static int proxy_probe(char *why, size_t whylen)
 {
+    /* Without an NVIDIA driver there is nothing to find: say so without loading the plugin, so that a
+     * probe (--backend auto, omega backends) leaves no CUDA library in this process. */
+    struct stat st;
+    if (stat("/proc/driver/nvidia", &st) != 0 && stat("/dev/nvidiactl", &st) != 0) {
+        snprintf(why, whylen, "no NVIDIA GPU driver loaded (no /proc/driver/nvidia, no /dev/nvidiactl)");
+        return -1;
+    }
     const struct omega_gpu_ops *o = impl(why, whylen);
     return o ? o->probe(why, whylen) : -1;
 }
