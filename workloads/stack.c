@@ -463,3 +463,13 @@ const char *omega_stack_model(const struct omega_stack *s, uint32_t *vocab)
 }
 
 int omega_stack_max_context(const struct omega_stack *s) { return s->llm ? s->max_context : 0; }
+
+const char *omega_stack_policy_name(const struct omega_stack *s, const char *id)
+{
+    if (!s->policies || !id)
+        return NULL;
+    for (uint32_t i = 0; i < omega_policy_set_count(s->policies); i++)
+        if (strcmp(omega_policy_set_id(s->policies, i), id) == 0)
+            return omega_policy_set_annot_id(s->policies, i);
+    return NULL;
+}

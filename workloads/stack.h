@@ -57,6 +57,8 @@ int omega_stack_write_log_key(const struct omega_stack *s, const char *path, str
 const char *omega_stack_model(const struct omega_stack *s, uint32_t *vocab);
 /* Tokens of context each agent may use (0 without a model). */
 int omega_stack_max_context(const struct omega_stack *s);
+/* The @id annotation of policy id ("payment-limit" for "policy5"), or NULL (no annotation, no policies). */
+const char *omega_stack_policy_name(const struct omega_stack *s, const char *id);
 /* Name of the built-in policy bundle used when enforcement is on and none is given. */
 const char *omega_stack_default_policies(void);
 

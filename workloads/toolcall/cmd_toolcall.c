@@ -13,6 +13,7 @@ struct printer {
     pthread_mutex_t lock;
     int quiet;
     uint64_t n;
+    const struct omega_stack *stack;
 };
 
 static void print_decision(void *ctx, const struct omega_action *a, const struct omega_decision *d, int status)
@@ -21,8 +22,13 @@ static void print_decision(void *ctx, const struct omega_action *a, const struct
     pthread_mutex_lock(&p->lock);
     p->n++;
     if (!p->quiet && strcmp(a->target, "bench.report") != 0) {
-        printf("%-6s %-11s %-14s %-7s %-22s %-9s %s%s\n", a->agent, a->method, a->target, omega_verdict_name(d->verdict),
-               d->npolicies ? d->policies[0] : "-", status == 0 ? "ok" : omega_error_name(status),
+        char pol[64] = "-";
+        if (d->npolicies) {
+            const char *name = omega_stack_policy_name(p->stack, d->policies[0]);
+            snprintf(pol, sizeof pol, "%s%s%.40s", d->policies[0], name ? " " : "", name ? name : "");
+        }
+        printf("%-6s %-11s %-14s %-7s %-26s %-9s %s%s\n", a->agent, a->method, a->target, omega_verdict_name(d->verdict),
+               pol, status == 0 ? "ok" : omega_error_name(status),
                a->labels->untrusted ? "untrusted" : "trusted", a->labels->classes.n ? "+classified" : "");
         fflush(stdout);
     }
@@ -131,10 +137,10 @@ int omega_run_toolcall(int argc, char **argv)
     struct omega_stack *s;
     if (omega_stack_open(&s, &sc, &err) < 0)
         return omega_cli_fail("run", &err);
-    struct printer pr = {.lock = PTHREAD_MUTEX_INITIALIZER, .quiet = quiet};
+    struct printer pr = {.lock = PTHREAD_MUTEX_INITIALIZER, .quiet = quiet, .stack = s};
     omega_runtime_set_trace(omega_stack_runtime(s), print_decision, &pr);
     if (!quiet)
-        printf("%-6s %-11s %-14s %-7s %-22s %-9s %s\n", "agent", "action", "target", "verdict", "policy", "status",
+        printf("%-6s %-11s %-14s %-7s %-26s %-9s %s\n", "agent", "action", "target", "verdict", "policy", "status",
                "context");
     struct omega_toolcall_stats st;
     int rc = omega_toolcall_run(s, &tc, &st, &err);
