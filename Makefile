@@ -27,12 +27,12 @@ CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter -
           -Werror=implicit-function-declaration -fno-strict-aliasing -pthread -I. -I$(BUILD) $(SANFLAGS) \
           $(CFLAGS_DEPS) $(SIMGRID_CFLAGS) $(CUDA_CFLAGS) $(EXTRA_CFLAGS) \
           -DOMEGA_SRCDIR='"$(CURDIR)"' -DOMEGA_PLUGIN_DIR='"$(PREFIX)/lib/omega"'
-LDLIBS := $(LIBS_DEPS) $(SIMGRID_LIBS) -lm -ldl -pthread
+LDLIBS := $(LIBS_DEPS) -lm -ldl -pthread
 # Bind every symbol at start-up (full RELRO); export the binary's symbols to the CUDA plugin.
 LDFLAGS := $(SANFLAGS) -Wl,-z,now -Wl,-z,relro -rdynamic
 
 # Every part's sources are found by folder, so a part adds files without touching this Makefile.
-LIB_SRCS := $(filter-out core/main.c backends/cuda/cuda.c,$(wildcard core/*.c backends/*/*.c attest/*.c policy/*.c \
+LIB_SRCS := $(filter-out core/main.c backends/cuda/cuda.c sim/simulate.c,$(wildcard core/*.c backends/*/*.c attest/*.c policy/*.c \
               workloads/*.c workloads/*/*.c sim/*.c bench/*.c))
 CU_SRCS := $(if $(filter y,$(CONFIG_CUDA)),$(wildcard backends/cuda/*.cu workloads/llm/*.cu))
 TEST_SRCS := $(wildcard tests/*.c)
@@ -43,15 +43,17 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 # All GPU code goes into a plugin the binary loads on first use (backends/cuda/plugin.h), so that
 # the binary maps no CUDA library: agents cloned from a GPU-less process start in a millisecond.
 PLUGIN := $(if $(filter y,$(CONFIG_CUDA)),$(BUILD)/libomega-cuda.so)
+# SimGrid (and its ns-3 and Boost) likewise, in the simulator plugin.
+SIM_PLUGIN := $(if $(filter y,$(CONFIG_SIMGRID)),$(BUILD)/libomega-sim.so)
 PLUGIN_OBJS := $(CU_SRCS:%.cu=$(BUILD)/%.cu.o) $(if $(PLUGIN),$(BUILD)/pic/backends/cuda/cuda.o $(BUILD)/pic/backends/cuda/nvml.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-DEPS := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/core/main.d $(PLUGIN_OBJS:.o=.d)
+DEPS := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/core/main.d $(PLUGIN_OBJS:.o=.d) $(BUILD)/pic/sim/simulate.d
 
 NVCCFLAGS := -O3 -std=c++17 -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_90a,code=sm_90a \
              -Xcompiler -fPIC,-Wall -I. -I$(BUILD) --expt-relaxed-constexpr
 
 .PHONY: all check check-long bench reproduce fuzz install clean distclean help
-all: $(BUILD)/omega $(BUILD)/omega-tests $(PLUGIN)
+all: $(BUILD)/omega $(BUILD)/omega-tests $(PLUGIN) $(SIM_PLUGIN)
 
 help:
 	@echo "make [all]          build build/omega and build/omega-tests"
@@ -98,6 +100,9 @@ $(BUILD)/pic/%.o: %.c $(BUILD)/config.h config.mak
 $(BUILD)/libomega-cuda.so: $(PLUGIN_OBJS)
 	$(call say,LINK,$@)$(CC) -shared -Wl,-Bsymbolic -Wl,-z,now $(SANFLAGS) -o $@ $^ $(CUDA_LIBS)
 
+$(BUILD)/libomega-sim.so: $(BUILD)/pic/sim/simulate.o
+	$(call say,LINK,$@)$(CC) -shared -Wl,-Bsymbolic -Wl,-z,now $(SANFLAGS) -o $@ $^ $(SIMGRID_LIBS)
+
 $(BUILD)/libomega.a: $(LIB_OBJS)
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
@@ -120,11 +125,11 @@ check-long: all $(CHECK_DEPS)
 	$(Q)$(BUILD)/omega-tests --long $(TESTFLAGS)
 
 BACKEND ?= emu
-bench: $(BUILD)/omega $(PLUGIN)
+bench: $(BUILD)/omega $(PLUGIN) $(SIM_PLUGIN)
 	$(Q)for s in $$($(BUILD)/omega bench --list | awk '{print $$1}' | grep -v -e paper -e null); do \
 	    $(BUILD)/omega bench $$s --backend $(BACKEND) || exit 1; done
 
-reproduce: $(BUILD)/omega $(PLUGIN)
+reproduce: $(BUILD)/omega $(PLUGIN) $(SIM_PLUGIN)
 	$(Q)$(BUILD)/omega bench paper --backend $(or $(REPRO_BACKEND),auto) --run-id latest
 
 # libFuzzer targets: the library is compiled once with clang's fuzzer instrumentation, and each
@@ -154,10 +159,11 @@ fuzz: $(FUZZ_BINS)
 	    st=$${PIPESTATUS[0]}; [ "$$st" = 0 ] || { echo "fuzz_$$n found a failure (exit $$st)"; exit 1; }; done
 
 PREFIX ?= /usr/local
-install: $(BUILD)/omega $(PLUGIN)
+install: $(BUILD)/omega $(PLUGIN) $(SIM_PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/omega $(DESTDIR)$(PREFIX)/lib/omega
 	install -m 755 $(BUILD)/omega $(DESTDIR)$(PREFIX)/bin/omega
 	$(if $(PLUGIN),install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/omega/libomega-cuda.so)
+	$(if $(SIM_PLUGIN),install -m 755 $(SIM_PLUGIN) $(DESTDIR)$(PREFIX)/lib/omega/libomega-sim.so)
 	cp -r roots $(DESTDIR)$(PREFIX)/share/omega/ 2>/dev/null || true
 
 clean:
