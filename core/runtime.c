@@ -487,7 +487,8 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     a->out.len = 0;
     if (status == 0) {
         ++*cnt;
-        struct omega_request rq = {a->id, kind, target, payload, plen, args, (uint64_t)a->idx << 32 | f->id};
+        struct omega_request rq = {.agent = a->id, .kind = kind, .target = target, .payload = payload, .len = plen,
+                                   .args = args, .ticket = (uint64_t)a->idx << 32 | f->id, .labels = &a->labels};
         switch (kind) {
         case OMEGA_ACT_TOOL_CALL: {
             status = OMEGA_ENOTFOUND;

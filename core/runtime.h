@@ -47,6 +47,7 @@ struct omega_request {
     size_t len;
     const json_t *args;          /* parsed JSON arguments of tools/call, or NULL */
     uint64_t ticket;             /* names this request to omega_runtime_complete */
+    const struct omega_labels *labels;   /* the agent's context: the join of all it has read */
 };
 
 /* A handler's return that means "answered later": the handler (or a thread it hands the work to)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/agent.h"
 #include "tests/test.h"
 #include "workloads/stack.h"
 #include "workloads/toolcall/toolcall.h"
@@ -183,6 +184,56 @@ OMEGA_TEST_TIMEOUT(toolcall_azure_arrivals, 60)
     CHECK(omega_toolcall_run(s, &tc, &st, &err) < 0);
     CHECK_MSG(strstr(err.msg, "/nonexistent.csv") != NULL, "%s", err.msg);
     omega_toolcall_stats_fini(&st);
+    CHECK(omega_stack_close(s, &err) == 0);
+    return 0;
+}
+
+/* Labels survive the key-value store: an agent that read PHI stores a value; another agent that reads
+ * it back has PHI in its context, and the bundle's phi-stays rule then stops its http_post. */
+static int kv_writer(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char out[4096];
+    size_t n;
+    const char *rd = "{\"path\":\"record-1\"}", *put = "{\"key\":\"shared\",\"value\":\"summary\"}";
+    if (omega_agent_call_tool(ag, "read_file", rd, strlen(rd), out, sizeof out, &n) != 0)
+        return 1;
+    return omega_agent_call_tool(ag, "kv_put", put, strlen(put), out, sizeof out, &n) == 0 ? 0 : 2;
+}
+
+static int kv_reader(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    char out[4096], post[256];
+    size_t n;
+    const char *get = "{\"key\":\"shared\"}";
+    if (omega_agent_call_tool(ag, "kv_get", get, strlen(get), out, sizeof out, &n) != 0)
+        return 1;
+    snprintf(post, sizeof post, "{\"url\":\"%.*s/echo\",\"body\":\"x\"}", (int)arglen, (const char *)arg);
+    int rc = omega_agent_call_tool(ag, "http_post", post, strlen(post), out, sizeof out, &n);
+    return rc == OMEGA_EDENIED ? 0 : 3;   /* 0 only when the PHI that came through the store was caught */
+}
+
+OMEGA_TEST_TIMEOUT(toolcall_labels_survive_kv_store, 60)
+{
+    char data[1024];
+    snprintf(data, sizeof data, "%s/data", omega_test_tmpdir());
+    struct omega_error err = {0};
+    CHECK(omega_toolcall_make_data(data, 4, &err) == 0);   /* record-1 is PHI */
+    struct omega_config pc = {.backend = "emu", .cc = 1};
+    struct omega_stack_config sc = {.platform = &pc, .enforce = 1, .data_dir = data, .http = 1};
+    struct omega_stack *s;
+    CHECK(omega_stack_open(&s, &sc, &err) == 0);
+    struct omega_runtime *rt = omega_stack_runtime(s);
+    const char *base = omega_stack_http_base(s);
+    struct omega_agent_status st;
+    int w = omega_runtime_spawn(rt, "writer", kv_writer, NULL, 0, &err);
+    CHECK_MSG(w >= 0, "%s", err.msg);
+    CHECK(omega_runtime_wait(rt, w, 10000, &st) == 0 && st.exit_code == 0);
+    int r = omega_runtime_spawn(rt, "reader", kv_reader, base, strlen(base), &err);
+    CHECK(r >= 0);
+    CHECK(omega_runtime_wait(rt, r, 10000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0, "reader exit %d: the PHI label was lost in the store", st.exit_code);
     CHECK(omega_stack_close(s, &err) == 0);
     return 0;
 }

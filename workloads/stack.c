@@ -82,7 +82,9 @@ static int tool_handler(void *ctx, const struct omega_request *rq, struct omega_
     struct omega_stack *s = ctx;
     json_t *result = NULL;
     struct omega_error err = {0};
-    int rc = omega_toolbox_call(s->tools, rq->agent, rq->target, rq->args, NULL, &result, &rp->labels, &err);
+    /* The agent's context labels go with the call: what it stores (kv_put) carries everything that
+     * influenced it, so a value cannot shed its labels by passing through the store. */
+    int rc = omega_toolbox_call(s->tools, rq->agent, rq->target, rq->args, rq->labels, &result, &rp->labels, &err);
     if (rc < 0) {
         /* The agent gets the code and the one-line reason as its payload. */
         if (omega_buf_append(rp->out, err.msg, strlen(err.msg)) < 0)

@@ -36,7 +36,8 @@ struct omega_toolcall_stats {
     char failure[256];
 };
 
-/* Run the workload on an open stack (which must have the model if gen_tokens > 0). */
+/* Run the workload on an open stack (which must have the model if gen_tokens > 0); once per stack,
+ * since it registers its report tool before the agents start. */
 int omega_toolcall_run(struct omega_stack *s, const struct omega_toolcall_config *cfg, struct omega_toolcall_stats *st,
                        struct omega_error *err) OMEGA_MUST_CHECK;
 /* Free the stats' samples. */
