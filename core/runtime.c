@@ -620,7 +620,7 @@ static int drain_completions(struct omega_runtime *rt)
 {
     pthread_mutex_lock(&rt->done_mu);
     struct completion *c = rt->done_head;
-    rt->done_head = NULL;
+    __atomic_store_n(&rt->done_head, NULL, __ATOMIC_RELAXED);
     rt->done_tail = &rt->done_head;
     pthread_mutex_unlock(&rt->done_mu);
     int n = 0;
@@ -659,7 +659,7 @@ int omega_runtime_complete(struct omega_runtime *rt, uint64_t ticket, int status
         memcpy(c->bytes, p, n);
     c->next = NULL;
     pthread_mutex_lock(&rt->done_mu);
-    *rt->done_tail = c;
+    __atomic_store_n(rt->done_tail, c, __ATOMIC_RELAXED);   /* the serve loop peeks at done_head unlocked */
     rt->done_tail = &c->next;
     pthread_mutex_unlock(&rt->done_mu);
     uint64_t one = 1;
@@ -675,7 +675,7 @@ static void *serve(void *arg)
     unsigned tick = 0, idle = 0;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
-        if (rt->done_head)   /* racy peek; drain_completions takes the lock */
+        if (__atomic_load_n(&rt->done_head, __ATOMIC_RELAXED))   /* a peek; drain_completions takes the lock */
             work += drain_completions(rt);
         for (int i = 0; i < n; i++) {
             struct agent *a = rt->agents[i];
