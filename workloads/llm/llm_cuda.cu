@@ -26,6 +26,8 @@ typedef __nv_bfloat16 bf16;
 #define GEMV_MAX_TOK 1
 #define MV_MAX_TOK 8   /* the fused GEMV path (k_mv) serves steps of up to this many tokens */
 #define ATT_THREADS 256
+#define PROF_MARKS 2048
+#define PROF_PARTS 32
 
 struct lin {          /* one linear layer: rows × cols, bf16, or int8 with a float scale per row */
     int rows, cols;
@@ -53,8 +55,9 @@ struct llmc {
     int hd, kvdim, qkv_dim, n_pages, pt, max_tok, max_seqs, pt_stride, max_out, cc, dev;
     /* fast: k_mv for steps of up to MV_MAX_TOK tokens (bf16 and int8, gate/up with SiLU fused) and
      * programmatic dependent launch between kernels; 0 keeps the earlier kernels (k_gemv_bf16, k_w8,
-     * cuBLAS from 2 bf16 tokens) and plain launches. */
-    int fast;
+     * cuBLAS from 2 bf16 tokens) and plain launches. fused: one-token steps take forward_fused (five
+     * kernels a layer, see k_dv). Either turns programmatic dependent launch on. */
+    int fast, fused;
     struct layer *L;
     bf16 *embed;
     float *norm;
@@ -76,12 +79,26 @@ struct llmc {
     cublasHandle_t cublas;
     void *workspace;
     cudaGraphExec_t graphs[1025];
+    float2 *rope;          /* fused path: cos, sin per position and frequency */
+    unsigned *dv_count;    /* fused path: finished blocks of each layer's wo and w2 products */
     /* confidential data path */
     struct omega_seal_ctx *h2d_send, *h2d_recv, *d2h_send, *d2h_recv;
     struct omega_cuda_gcm *gcm_in, *gcm_out;
     uint8_t *h_bounce, *d_bounce;
     size_t bounce_cap;
     uint64_t weight_bytes;
+    /* OMEGA_LLM_PROFILE=1: decode steps run without their graph, with an event between the parts of
+     * each forward; the time between two events is charged to the part the first one names, and the
+     * totals per step go to stderr when the engine closes. A development aid: the events themselves
+     * add gaps, so the sum exceeds a graph step's time. */
+    struct {
+        int on, n, steps, parts;
+        cudaEvent_t ev[PROF_MARKS];
+        const char *at[PROF_MARKS];
+        const char *name[PROF_PARTS];
+        double ms[PROF_PARTS];
+        long calls[PROF_PARTS];
+    } prof;
 };
 
 #define CK(call)                                                                                        \
@@ -124,7 +141,7 @@ static int launch(struct llmc *g, void (*k)(KA...), dim3 grid, dim3 block, size_
     cfg.dynamicSmemBytes = smem;
     cfg.stream = g->s;
     cfg.attrs = at;
-    cfg.numAttrs = g->fast ? 1 : 0;
+    cfg.numAttrs = g->fast || g->fused ? 1 : 0;
     return cudaLaunchKernelEx(&cfg, k, static_cast<KA>(args)...) == cudaSuccess ? 0 : -1;
 }
 
@@ -317,6 +334,54 @@ static int weights_build(struct llmc *g, uint64_t seed, const struct llm_host_we
     g->weight_bytes += (uint64_t)d * (2 * (uint64_t)c->n_layers + 1) * 4;
     CK(cudaStreamSynchronize(g->s));
     return 0;
+}
+
+static void prof_mark(struct llmc *g, const char *part)
+{
+    if (!g->prof.on || g->prof.n >= PROF_MARKS)
+        return;
+    cudaEventRecord(g->prof.ev[g->prof.n], g->s);
+    g->prof.at[g->prof.n++] = part;
+}
+
+/* After a synchronised forward: charge each interval to its part. */
+static void prof_collect(struct llmc *g)
+{
+    for (int i = 0; i + 1 < g->prof.n; i++) {
+        float ms = 0;
+        if (cudaEventElapsedTime(&ms, g->prof.ev[i], g->prof.ev[i + 1]) != cudaSuccess)
+            continue;
+        int k = 0;
+        while (k < g->prof.parts && strcmp(g->prof.name[k], g->prof.at[i]) != 0)
+            k++;
+        if (k == g->prof.parts) {
+            if (k == PROF_PARTS)
+                continue;
+            g->prof.name[g->prof.parts++] = g->prof.at[i];
+        }
+        g->prof.ms[k] += ms;
+        g->prof.calls[k]++;
+    }
+    if (g->prof.n)
+        g->prof.steps++;
+    g->prof.n = 0;
+}
+
+static void prof_report(struct llmc *g)
+{
+    if (!g->prof.on)
+        return;
+    for (int i = 0; i < PROF_MARKS; i++)
+        cudaEventDestroy(g->prof.ev[i]);
+    if (!g->prof.steps)
+        return;
+    double tot = 0;
+    for (int k = 0; k < g->prof.parts; k++)
+        tot += g->prof.ms[k];
+    fprintf(stderr, "profile: %d forwards, %.3f ms each (with event gaps)\n", g->prof.steps, tot / g->prof.steps);
+    for (int k = 0; k < g->prof.parts; k++)
+        fprintf(stderr, "profile: %-12s %8.3f ms/forward %6.1f%% %8.2f us/call\n", g->prof.name[k],
+                g->prof.ms[k] / g->prof.steps, 100 * g->prof.ms[k] / tot, 1e3 * g->prof.ms[k] / g->prof.calls[k]);
 }
 
 /* ---------------- kernels of a forward ---------------- */
@@ -826,6 +891,358 @@ static int mv_launch(struct llmc *g, const struct lin *l, const bf16 *x, int T, 
     }
 }
 
+/* ---------------- fused decode path (fast == 2) ----------------
+ * Steps of up to MV_MAX_TOK tokens run five kernels per layer instead of nine: the QKV product applies
+ * the rotary embedding and stores K and V in the sequence's page in its epilogue; the wo and w2
+ * products add into the residual and their last block to finish computes the next RMSNorm; gate/up
+ * applies SiLU. Every kernel is launched programmatically dependent on the one before and asks L2 for
+ * its first weight lines before it waits (weights never change), so one kernel's ramp overlaps the
+ * last one's drain. Each warp issues all its loads for U column chunks before it uses any, the loads
+ * at the end of a row predicated rather than looped, so a row's tail keeps as many bytes in flight as
+ * its body. Arithmetic and rounding follow the unfused kernels step for step. */
+enum { DV_PLAIN, DV_SILU, DV_ROPE };
+
+struct dv_args {
+    const void *w;
+    const float *scale;
+    int rows, cols, T, out_rows, pair;
+    const bf16 *x;
+    void *y;
+    int mode;   /* OUT_BF16, OUT_F32, OUT_F32_ACC for DV_PLAIN */
+    /* DV_ROPE */
+    const float2 *rope;
+    const int32_t *pos, *seq, *pt;
+    int pt_stride, layer, n_pages, page_tokens, qdim, kvdim, hd;
+    bf16 *kp, *vp;
+    /* norm tail (OUT_F32_ACC): the grid's last block writes RMSNorm(y) · nw into xn */
+    const float *nw;
+    bf16 *xn;
+    unsigned *counter;
+    float eps;
+};
+
+/* RMSNorm of T rows of x (d floats each, read from L2: other blocks wrote them) into bf16 rows of out,
+ * by one block of 256 threads. It runs alone at the end of a product, so it must not be latency-bound:
+ * each thread loads its share of a row at once into registers (rows up to 8,192), and reuses it. */
+#define BN_V 8
+__device__ void block_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, int T)
+{
+    __shared__ float red[32];
+    int n4 = d / 4;
+    for (int t = 0; t < T; t++) {
+        const float4 *xr = (const float4 *)(x + (size_t)t * d);
+        float4 v[BN_V];
+        float ss = 0;
+#pragma unroll
+        for (int k = 0; k < BN_V; k++) {
+            int i = threadIdx.x + k * blockDim.x;
+            v[k] = i < n4 ? __ldcg(xr + i) : make_float4(0, 0, 0, 0);
+        }
+        for (int i = threadIdx.x + BN_V * blockDim.x; i < n4; i += blockDim.x) {   /* rows over 8,192 */
+            float4 e = __ldcg(xr + i);
+            ss += e.x * e.x + e.y * e.y + e.z * e.z + e.w * e.w;
+        }
+#pragma unroll
+        for (int k = 0; k < BN_V; k++)
+            ss += v[k].x * v[k].x + v[k].y * v[k].y + v[k].z * v[k].z + v[k].w * v[k].w;
+        for (int o = 16; o; o >>= 1)
+            ss += __shfl_xor_sync(0xffffffffu, ss, o);
+        if ((threadIdx.x & 31) == 0)
+            red[threadIdx.x / 32] = ss;
+        __syncthreads();
+        if (threadIdx.x < 32) {
+            ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
+            for (int o = 16; o; o >>= 1)
+                ss += __shfl_xor_sync(0xffffffffu, ss, o);
+            if (threadIdx.x == 0)
+                red[0] = ss;
+        }
+        __syncthreads();
+        float s = rsqrtf(red[0] / d + eps);
+        __nv_bfloat162 *o2 = (__nv_bfloat162 *)(out + (size_t)t * d);
+        const float4 *w4 = (const float4 *)w;
+#pragma unroll
+        for (int k = 0; k < BN_V; k++) {
+            int i = threadIdx.x + k * blockDim.x;
+            if (i < n4) {
+                float4 g = w4[i];
+                o2[2 * i] = __floats2bfloat162_rn(g.x * (v[k].x * s), g.y * (v[k].y * s));
+                o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (v[k].z * s), g.w * (v[k].w * s));
+            }
+        }
+        for (int i = threadIdx.x + BN_V * blockDim.x; i < n4; i += blockDim.x) {
+            float4 g = w4[i], e = __ldcg(xr + i);
+            o2[2 * i] = __floats2bfloat162_rn(g.x * (e.x * s), g.y * (e.y * s));
+            o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (e.z * s), g.w * (e.w * s));
+        }
+        __syncthreads();
+    }
+}
+
+template <int NT, int S, bool Q8, int KIND>
+__global__ void __launch_bounds__(256) k_dv(struct dv_args a)
+{
+    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
+    constexpr int U = NT == 1 ? (S == 1 ? 8 : 4) : (S == 1 ? 4 : 2);
+    constexpr int H = S / 2 > 0 ? S / 2 : 1;   /* DV_SILU: output rows per warp */
+    int lane = threadIdx.x & 31, wi = blockIdx.x * 8 + threadIdx.x / 32, cols = a.cols;
+    /* the rows this warp streams */
+    int row[S], n_warps;
+    if (KIND == DV_ROPE) {
+        int half = a.hd / 2, hh = wi / half, j = wi % half;
+        row[0] = hh * a.hd + j;
+        row[S - 1] = row[0] + half;
+        n_warps = a.rows / 2;
+    } else if (KIND == DV_SILU) {
+#pragma unroll
+        for (int s = 0; s < H; s++) {
+            int r = wi * H + s;
+            r = r < a.out_rows ? r : a.out_rows - 1;
+            row[s] = r;
+            row[(s + H) % S] = r + a.pair;
+        }
+        n_warps = (a.out_rows + H - 1) / H;
+    } else {
+#pragma unroll
+        for (int s = 0; s < S; s++) {
+            int r = wi * S + s;
+            row[s] = r < a.rows ? r : a.rows - 1;
+        }
+        n_warps = (a.rows + S - 1) / S;
+    }
+    bool active = wi < n_warps;
+    const char *wr[S];
+#pragma unroll
+    for (int s = 0; s < S; s++)
+        wr[s] = (const char *)a.w + (size_t)row[s] * cols * ES;
+    if (active) {
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            int c = lane * E + u * 32 * E;
+            if (c < cols)
+#pragma unroll
+                for (int s = 0; s < S; s++)
+                    asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + (size_t)c * ES));
+        }
+    }
+    pdl_wait();
+    pdl_next();
+    float acc[S][NT];
+#pragma unroll
+    for (int s = 0; s < S; s++)
+#pragma unroll
+        for (int t = 0; t < NT; t++)
+            acc[s][t] = 0;
+    if (active) {
+        for (int c0 = lane * E; c0 < cols; c0 += U * 32 * E) {
+            uint4 wv[U][S];
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                int c = c0 + u * 32 * E;
+#pragma unroll
+                for (int s = 0; s < S; s++)
+                    wv[u][s] = c < cols ? ld_weights(wr[s] + (size_t)c * ES) : make_uint4(0, 0, 0, 0);
+            }
+#pragma unroll
+            for (int u = 0; u < U; u++)
+                if (c0 + u * 32 * E < cols)
+                    mv_chunk<NT, S, Q8>(wv[u], a.x, cols, c0 + u * 32 * E, a.T, acc);
+        }
+#pragma unroll
+        for (int s = 0; s < S; s++)
+#pragma unroll
+            for (int t = 0; t < NT; t++)
+                for (int o = 16; o; o >>= 1)
+                    acc[s][t] += __shfl_xor_sync(0xffffffffu, acc[s][t], o);
+    }
+    if (active && lane == 0) {
+        float sc[S];
+#pragma unroll
+        for (int s = 0; s < S; s++)
+            sc[s] = Q8 ? a.scale[row[s]] : 1.0f;
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+            if (t >= a.T)
+                break;
+            if (KIND == DV_ROPE) {
+                int half = a.hd / 2, j = wi % half, p = a.pos[t], r = row[0];
+                float x0 = __bfloat162float(__float2bfloat16(acc[0][t] * sc[0]));
+                float x1 = __bfloat162float(__float2bfloat16(acc[S - 1][t] * sc[S - 1]));
+                bf16 o0, o1;
+                if (r < a.qdim + a.kvdim) {   /* Q and K heads rotate (HF's rotate_half pairing) */
+                    float2 cs = a.rope[(size_t)p * half + j];
+                    o0 = __float2bfloat16(x0 * cs.x - x1 * cs.y);
+                    o1 = __float2bfloat16(x1 * cs.x + x0 * cs.y);
+                } else {
+                    o0 = __float2bfloat16(x0);
+                    o1 = __float2bfloat16(x1);
+                }
+                bf16 *yr = (bf16 *)a.y + (size_t)t * a.rows;
+                yr[r] = o0;
+                yr[r + half] = o1;
+                if (r >= a.qdim) {
+                    int page = a.pt[(size_t)a.seq[t] * a.pt_stride + p / a.page_tokens], slot = p % a.page_tokens;
+                    size_t off = (((size_t)a.layer * a.n_pages + page) * a.page_tokens + slot) * a.kvdim;
+                    bool isk = r < a.qdim + a.kvdim;
+                    bf16 *dst = (isk ? a.kp : a.vp) + off + (r - a.qdim - (isk ? 0 : a.kvdim));
+                    dst[0] = o0;
+                    dst[half] = o1;
+                }
+            } else if (KIND == DV_SILU) {
+#pragma unroll
+                for (int s = 0; s < H; s++) {
+                    int r = wi * H + s;
+                    if (r >= a.out_rows)
+                        break;
+                    float g = __bfloat162float(__float2bfloat16(acc[s][t] * sc[s]));
+                    float u = __bfloat162float(__float2bfloat16(acc[(s + H) % S][t] * sc[(s + H) % S]));
+                    ((bf16 *)a.y)[(size_t)t * a.out_rows + r] = __float2bfloat16(g / (1.0f + expf(-g)) * u);
+                }
+            } else {
+#pragma unroll
+                for (int s = 0; s < S; s++) {
+                    int r = wi * S + s;
+                    if (r >= a.rows)
+                        break;
+                    float v = acc[s][t] * sc[s];
+                    size_t i = (size_t)t * a.rows + r;
+                    if (a.mode == OUT_BF16) ((bf16 *)a.y)[i] = __float2bfloat16(v);
+                    else if (a.mode == OUT_F32) ((float *)a.y)[i] = v;
+                    else ((float *)a.y)[i] += v;
+                }
+            }
+        }
+    }
+    if (KIND == DV_PLAIN && a.nw) {
+        /* the last block to finish sees every row of y and normalises it for the next product */
+        __shared__ unsigned last;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            __threadfence();
+            last = atomicAdd(a.counter, 1u) == gridDim.x - 1;
+        }
+        __syncthreads();
+        if (last) {
+            __threadfence();
+            block_rmsnorm((const float *)a.y, a.nw, a.xn, a.rows, a.eps, a.T);
+            if (threadIdx.x == 0)
+                *a.counter = 0;
+        }
+    }
+}
+
+/* Embedding rows of T tokens into x, and their RMSNorm (first layer's) into xn. */
+__global__ void k_embed_norm(const bf16 *embed, const int32_t *tok, float *x, const float *w, bf16 *xn, int d,
+                             float eps)
+{
+    pdl_wait();
+    pdl_next();
+    int t = blockIdx.x;
+    const bf16 *row = embed + (size_t)tok[t] * d;
+    float *xr = x + (size_t)t * d;
+    float ss = 0;
+    for (int i = threadIdx.x; i < d; i += blockDim.x) {
+        float v = __bfloat162float(row[i]);
+        xr[i] = v;
+        ss += v * v;
+    }
+    __shared__ float red[32];
+    for (int o = 16; o; o >>= 1)
+        ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = ss;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
+        for (int o = 16; o; o >>= 1)
+            ss += __shfl_xor_sync(0xffffffffu, ss, o);
+        if (threadIdx.x == 0)
+            red[0] = ss;
+    }
+    __syncthreads();
+    float s = rsqrtf(red[0] / d + eps);
+    for (int i = threadIdx.x; i < d; i += blockDim.x)
+        xn[(size_t)t * d + i] = __float2bfloat16(w[i] * (xr[i] * s));
+}
+
+/* cos and sin of position p at frequency j, the same arithmetic as k_rope_store. */
+__global__ void k_rope_table(float2 *tab, int n_pos, int hd, float theta)
+{
+    int half = hd / 2;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n_pos * half; i += gridDim.x * blockDim.x) {
+        int p = i / half, j = i % half;
+        float freq = powf(theta, -2.0f * (float)j / (float)hd);
+        float ang = (float)p * freq;
+        tab[i] = make_float2(cosf(ang), sinf(ang));
+    }
+}
+
+template <int S, int KIND>
+static int dv_go(struct llmc *g, const struct lin *l, int n_warps, struct dv_args *a)
+{
+    dim3 grid((unsigned)((n_warps + 7) / 8)), block(256);
+    bool q8 = l->q != NULL;
+    if (a->T == 1)
+        return q8 ? launch(g, k_dv<1, S, true, KIND>, grid, block, 0, *a) : launch(g, k_dv<1, S, false, KIND>, grid, block, 0, *a);
+    return q8 ? launch(g, k_dv<MV_MAX_TOK, S, true, KIND>, grid, block, 0, *a)
+              : launch(g, k_dv<MV_MAX_TOK, S, false, KIND>, grid, block, 0, *a);
+}
+
+static void dv_init(struct dv_args *a, const struct lin *l, const bf16 *x, int T, void *y)
+{
+    memset(a, 0, sizeof *a);
+    a->w = l->q ? (const void *)l->q : (const void *)l->w;
+    a->scale = l->scale;
+    a->rows = l->rows;
+    a->cols = l->cols;
+    a->out_rows = l->rows;
+    a->T = T;
+    a->x = x;
+    a->y = y;
+}
+
+/* y (=|+=) W·x; with nw, the last block also writes RMSNorm(y)·nw into xn (y is then the residual). */
+static int dv_plain(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode, const float *nw,
+                    bf16 *xn, unsigned *counter)
+{
+    struct dv_args a;
+    dv_init(&a, l, x, T, y);
+    a.mode = mode;
+    a.nw = nw;
+    a.xn = xn;
+    a.counter = counter;
+    a.eps = g->c.norm_eps;
+    return dv_go<1, DV_PLAIN>(g, l, l->rows, &a);
+}
+
+static int dv_silu(struct llmc *g, const struct lin *l, const bf16 *x, int T, bf16 *y)
+{
+    struct dv_args a;
+    dv_init(&a, l, x, T, y);
+    a.out_rows = a.pair = l->rows / 2;
+    return dv_go<2, DV_SILU>(g, l, a.out_rows, &a);
+}
+
+static int dv_qkv(struct llmc *g, const struct lin *l, const bf16 *x, int T, int layer)
+{
+    struct dv_args a;
+    dv_init(&a, l, x, T, g->qkv);
+    a.rope = g->rope;
+    a.pos = g->d_pos;
+    a.seq = g->d_seq;
+    a.pt = g->d_pt;
+    a.pt_stride = g->pt_stride;
+    a.layer = layer;
+    a.n_pages = g->n_pages;
+    a.page_tokens = g->pt;
+    a.qdim = g->qdim;
+    a.kvdim = g->kvdim;
+    a.hd = g->hd;
+    a.kp = g->k_pool;
+    a.vp = g->v_pool;
+    return dv_go<2, DV_ROPE>(g, l, l->rows / 2, &a);
+}
+
 /* y[T, rows] (=|+=) x[T, cols] · W^T; OUT_SILU: y[T, rows/2] = silu(gate)·up of the stacked gate/up
  * product (through gu unless the fused kernel takes it). */
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
@@ -944,36 +1361,84 @@ static int residual(struct llmc *g, const struct lin *l, const bf16 *a, int T)
     return rc | launch(g, k_add, dim3(grid_for(n)), dim3(256), 0, g->x, g->partial, n);
 }
 
-/* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
-static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
+/* The fused decode forward (see k_dv): five kernels per layer. */
+static int forward_fused(struct llmc *g, int T, int n_out)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
+    prof_mark(g, "embed");
+    rc |= launch(g, k_embed_norm, dim3(T), dim3(256), 0, g->embed, g->d_tok, g->x, g->L[0].attn_norm, g->xb, d,
+                 c->norm_eps);
+    for (int l = 0; l < c->n_layers && rc == 0; l++) {
+        struct layer *L = &g->L[l];
+        prof_mark(g, "qkv");
+        rc |= dv_qkv(g, &L->qkv, g->xb, T, l);
+        prof_mark(g, "attention");
+        rc |= launch(g, k_attention, dim3(g->nh, T), dim3(ATT_THREADS), g->att_smem, g->qkv, g->d_pos, g->d_seq,
+                     g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, g->att);
+        prof_mark(g, "wo");
+        rc |= dv_plain(g, &L->wo, g->att, T, g->x, OUT_F32_ACC, L->ffn_norm, g->xb, g->dv_count + 2 * l);
+        prof_mark(g, "w13");
+        rc |= dv_silu(g, &L->w13, g->xb, T, g->h);
+        prof_mark(g, "w2");
+        rc |= dv_plain(g, &L->w2, g->h, T, g->x, OUT_F32_ACC, l + 1 < c->n_layers ? g->L[l + 1].attn_norm : NULL,
+                       g->xb, g->dv_count + 2 * l + 1);
+    }
+    if (n_out > 0) {
+        prof_mark(g, "head");
+        rc |= launch(g, k_rmsnorm, dim3(n_out), dim3(256), 0, g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
+        rc |= dv_plain(g, &g->out, g->xb, n_out, g->logits, OUT_F32, NULL, NULL, NULL);
+        prof_mark(g, "argmax");
+        rc |= launch(g, k_argmax, dim3(n_out), dim3(1024), 0, g->logits, c->vocab, g->d_argmax);
+    }
+    prof_mark(g, "end");
+    return rc == 0 && cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+
+/* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
+static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
+{
+    if (g->fused && g->tp <= 1 && T == 1 && !fresh)
+        return forward_fused(g, T, n_out);
+    const struct omega_llm_config *c = &g->c;
+    int d = c->dim, rc = 0;
+    prof_mark(g, "embed");
     rc |= launch(g, k_embed, dim3(T), dim3(256), 0, g->embed, g->d_tok, g->x, d);
     for (int l = 0; l < c->n_layers && rc == 0; l++) {
         struct layer *L = &g->L[l];
+        prof_mark(g, "norm");
         rc |= launch(g, k_rmsnorm, dim3(T), dim3(256), 0, g->x, L->attn_norm, g->xb, d, c->norm_eps,
                      (const int32_t *)NULL);
+        prof_mark(g, "qkv");
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
+        prof_mark(g, "rope");
         rc |= launch(g, k_rope_store, dim3(T), dim3(256), 0, g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride,
                      g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
+        prof_mark(g, "attention");
         if (fresh)
             rc |= prefill_attention(g, T);
         else
             rc |= launch(g, k_attention, dim3(g->nh, T), dim3(ATT_THREADS), g->att_smem, g->qkv, g->d_pos, g->d_seq,
                          g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd,
                          g->att);
+        prof_mark(g, "wo");
         rc |= residual(g, &L->wo, g->att, T);
+        prof_mark(g, "norm");
         rc |= launch(g, k_rmsnorm, dim3(T), dim3(256), 0, g->x, L->ffn_norm, g->xb, d, c->norm_eps,
                      (const int32_t *)NULL);
+        prof_mark(g, "w13");
         rc |= linear(g, &L->w13, g->xb, T, g->h, OUT_SILU);
+        prof_mark(g, "w2");
         rc |= residual(g, &L->w2, g->h, T);
     }
     if (n_out > 0) {
+        prof_mark(g, "head");
         rc |= launch(g, k_rmsnorm, dim3(n_out), dim3(256), 0, g->x, g->norm, g->xb, d, c->norm_eps, g->d_rows);
         rc |= linear(g, &g->out, g->xb, n_out, g->logits, OUT_F32);
+        prof_mark(g, "argmax");
         rc |= launch(g, k_argmax, dim3(n_out), dim3(1024), 0, g->logits, c->vocab, g->d_argmax);
     }
+    prof_mark(g, "end");
     return rc == 0 && cudaGetLastError() == cudaSuccess ? 0 : -1;
 }
 
@@ -1077,13 +1542,23 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     g->pt_stride = pt_stride;
     g->max_out = max_tok < 256 ? max_tok : 256;
     g->cc = cc;
-    /* Default from the H100 measurements: k_mv and PDL pay for int8 (batch 8: 107 -> 73 ms per 70B
-     * step) but lose to k_gemv_bf16 / cuBLAS for bf16 (7B: 6.85 vs 6.65 ms at batch 1, 13.5 vs 7.1 at
-     * batch 8), so bf16 keeps the earlier path. OMEGA_LLM_KERNELS=fast|base sets it for every dtype. */
+    /* Defaults from the H100 measurements: k_mv and PDL pay for int8 steps of 2..8 tokens (batch 8: 107
+     * -> 73 ms per 70B step) but lose to cuBLAS for bf16 (7B batch 8: 13.5 vs 7.1 ms); one-token steps
+     * take the fused path for both. OMEGA_LLM_KERNELS=base|fast|fused|fast+fused sets them. */
     const char *kern = getenv("OMEGA_LLM_KERNELS");
-    g->fast = kern && strcmp(kern, "fast") == 0 ? 1 : kern && strcmp(kern, "base") == 0 ? 0 : dt == OMEGA_LLM_INT8;
+    if (kern) {
+        g->fast = strstr(kern, "fast") != NULL;
+        g->fused = strstr(kern, "fused") != NULL;
+    } else {
+        g->fast = dt == OMEGA_LLM_INT8;
+        g->fused = 1;
+    }
+    const char *prof = getenv("OMEGA_LLM_PROFILE");
+    g->prof.on = prof && strcmp(prof, "1") == 0;
     g->dev = gpu;
     CK(cudaStreamCreateWithFlags(&g->s, cudaStreamNonBlocking));
+    for (int i = 0; g->prof.on && i < PROF_MARKS; i++)
+        CK(cudaEventCreate(&g->prof.ev[i]));
     if (cublasCreate(&g->cublas) != CUBLAS_STATUS_SUCCESS) { snprintf(why, whylen, "cublasCreate failed"); return -1; }
     CK(cudaMalloc(&g->workspace, 32u << 20));
     cublasSetStream(g->cublas, g->s);
@@ -1119,6 +1594,14 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
     CK(cudaMalloc((void **)&g->d_argmax, (size_t)g->max_out * 4));
+    {
+        int n_pos = c->max_seq, half = g->hd / 2;
+        CK(cudaMalloc((void **)&g->rope, (size_t)n_pos * half * sizeof(float2)));
+        k_rope_table<<<grid_for((uint64_t)n_pos * half), 256, 0, g->s>>>(g->rope, n_pos, g->hd, c->rope_theta);
+        CK(cudaGetLastError());
+        CK(cudaMalloc((void **)&g->dv_count, (size_t)2 * c->n_layers * sizeof(unsigned)));
+        CK(cudaMemsetAsync(g->dv_count, 0, (size_t)2 * c->n_layers * sizeof(unsigned), g->s));
+    }
     CK(cudaMallocHost((void **)&g->h_in, g->in_words * 4));
     CK(cudaMallocHost((void **)&g->h_argmax, (size_t)g->max_out * 4));
     g->d_tok = g->d_in;
@@ -1243,6 +1726,7 @@ static void shard_close(struct llmc *g)
     cudaSetDevice(g->dev);
     if (g->s)
         cudaStreamSynchronize(g->s);
+    prof_report(g);
     for (size_t i = 0; i < sizeof g->graphs / sizeof g->graphs[0]; i++)
         if (g->graphs[i])
             cudaGraphExecDestroy(g->graphs[i]);
@@ -1259,7 +1743,8 @@ static void shard_close(struct llmc *g)
     }
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
-                    g->logits, g->dq, g->scores, g->probs, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce};
+                    g->logits, g->dq, g->scores, g->probs, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce,
+                    g->rope, g->dv_count};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -1309,7 +1794,7 @@ static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, s
     for (int i = 0; fresh && i < T; i++)
         fresh = b->pos[i] == i;
     /* Decode steps (one token per sequence, every row out) replay a graph captured per batch size. */
-    int decode = b->n_out == T && T < (int)(sizeof g->graphs / sizeof g->graphs[0]);
+    int decode = !g->prof.on && b->n_out == T && T < (int)(sizeof g->graphs / sizeof g->graphs[0]);
     for (int i = 0; decode && i < T; i++)
         decode = b->out_rows[i] == i && b->seq[i] == i;
     if (decode) {
@@ -1351,6 +1836,7 @@ static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, s
         }
     }
     CK(cudaStreamSynchronize(g->s));
+    prof_collect(g);
     return 0;
 }
 
