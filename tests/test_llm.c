@@ -10,16 +10,22 @@
 #include "workloads/llm/llm.h"
 #include "tests/test.h"
 
-static int open_engine(struct omega_llm **m, const char *model, enum omega_llm_device dev, enum omega_llm_dtype dt,
-                       int cc, const char *weights)
+static int open_engine_b(struct omega_llm **m, const char *model, enum omega_llm_device dev, enum omega_llm_dtype dt,
+                         int cc, const char *weights, int max_batch)
 {
-    struct omega_llm_opts o = {.model = model, .device = dev, .dtype = dt, .seed = 42, .max_batch = 64,
+    struct omega_llm_opts o = {.model = model, .device = dev, .dtype = dt, .seed = 42, .max_batch = max_batch,
                                .kv_bytes = 0, .cc = cc, .weights = weights};
     struct omega_error err = {0};
     int rc = omega_llm_open(m, &o, &err);
     if (rc < 0)
         fprintf(stderr, "omega_llm_open(%s): %s\n", model, err.msg);
     return rc;
+}
+
+static int open_engine(struct omega_llm **m, const char *model, enum omega_llm_device dev, enum omega_llm_dtype dt,
+                       int cc, const char *weights)
+{
+    return open_engine_b(m, model, dev, dt, cc, weights, 64);
 }
 
 static double rel_err(const float *a, const float *b, int n)
@@ -123,13 +129,15 @@ static int batched_vs_single(enum omega_llm_device dev, enum omega_llm_dtype dt,
             CHECK_MSG(e <= tol, "step %d agent %d: batched vs single rel err %g", step, i, e);
             if (next[i] != next1) {
                 /* Only where kernels differ (tol > 0), and only a near-tie: the solo step's top two
-                 * closer than the two steps' logits differ. */
+                 * closer than the two steps' logits differ. The small model's random weights give flat
+                 * logits, so two such ties in 20 comparisons are allowed (the one-token bf16 step runs the
+                 * fused GEMV, the batched one cuBLAS). */
                 const float *bi = lb + (size_t)i * c->vocab;
                 double maxdiff = 0;
                 for (int v = 0; v < c->vocab; v++)
                     maxdiff = fmax(maxdiff, fabs((double)bi[v] - l1[v]));
                 double margin = (double)l1[next1] - l1[next[i]];
-                CHECK_MSG(tol > 0 && margin <= 2 * maxdiff && ++ties <= 1,
+                CHECK_MSG(tol > 0 && margin <= 2 * maxdiff && ++ties <= 2,
                           "step %d agent %d: batched token %d, single %d (margin %g, logit diff %g)", step, i, next[i],
                           next1, margin, maxdiff);
                 printf("  step %d agent %d: near-tie (margin %.2e, logit diff %.2e)\n", step, i, margin, maxdiff);
@@ -350,24 +358,28 @@ OMEGA_TEST(llm_cpu_int8_close_to_bf16)
 
 /* ---- CUDA ---- */
 
-static int cuda_vs_cpu(const char *model, enum omega_llm_dtype dt, int cc)
+static int cuda_vs_cpu_n(const char *model, enum omega_llm_dtype dt, int cc, int n_prompt, int steps)
 {
     const char *why = gpu_unavailable();
     if (why)
         return omega_test_skip("needs: cuda (%s)", why);
     struct omega_llm *g, *r;
-    CHECK(open_engine(&g, model, OMEGA_LLM_CUDA, dt, cc, NULL) == 0);
-    CHECK(open_engine(&r, model, OMEGA_LLM_CPU, dt == OMEGA_LLM_INT8 ? OMEGA_LLM_INT8 : OMEGA_LLM_F32, 0, NULL) == 0);
+    /* the whole prompt in one step, so a long one takes the blocked causal prefill */
+    int mb = n_prompt > 64 ? n_prompt : 64;
+    CHECK(open_engine_b(&g, model, OMEGA_LLM_CUDA, dt, cc, NULL, mb) == 0);
+    CHECK(open_engine_b(&r, model, OMEGA_LLM_CPU, dt == OMEGA_LLM_INT8 ? OMEGA_LLM_INT8 : OMEGA_LLM_F32, 0, NULL, mb) == 0);
     const struct omega_llm_config *c = omega_llm_get_config(r);
     struct omega_error err = {0};
     int a, b;
-    int32_t p[24];
-    prompt_of(p, 24, c->vocab, 11);
+    int32_t p[512];
+    CHECK(n_prompt <= 512 && n_prompt + steps + 1 <= c->max_seq);
+    prompt_of(p, n_prompt, c->vocab, 11);
     float *lg = malloc((size_t)c->vocab * 4), *lr = malloc((size_t)c->vocab * 4);
     CHECK(lg && lr);
-    CHECK(omega_llm_agent_open(g, "x", 128, &a, &err) == 0 && omega_llm_agent_open(r, "x", 128, &b, &err) == 0);
-    CHECK_MSG(omega_llm_prefill(g, a, p, 24, lg, &err) == 0, "%s", err.msg);
-    CHECK(omega_llm_prefill(r, b, p, 24, lr, &err) == 0);
+    int ctx = n_prompt + steps + 1 > 128 ? n_prompt + steps + 1 : 128;
+    CHECK(omega_llm_agent_open(g, "x", ctx, &a, &err) == 0 && omega_llm_agent_open(r, "x", ctx, &b, &err) == 0);
+    CHECK_MSG(omega_llm_prefill(g, a, p, n_prompt, lg, &err) == 0, "%s", err.msg);
+    CHECK(omega_llm_prefill(r, b, p, n_prompt, lr, &err) == 0);
     double e = rel_err(lg, lr, c->vocab), worst = e;
     CHECK_MSG(e <= 1e-2, "%s prefill logits rel err %g", model, e);
     int32_t tg = 0, tr = 0;   /* tg: first token on CUDA; afterwards both follow tr */
@@ -377,7 +389,7 @@ static int cuda_vs_cpu(const char *model, enum omega_llm_dtype dt, int cc)
     }
     CHECK_EQ_INT(tg, tr);
     int ties = 0;
-    for (int step = 0; step < 64; step++) {
+    for (int step = 0; step < steps; step++) {
         int32_t ng, nr;
         /* Both engines are fed the reference's token, so every step compares the same context. */
         CHECK_MSG(omega_llm_decode(g, &a, &tr, 1, lg, &ng, &err) == 0, "%s", err.msg);
@@ -409,6 +421,13 @@ static int cuda_vs_cpu(const char *model, enum omega_llm_dtype dt, int cc)
     return 0;
 }
 
+static int cuda_vs_cpu(const char *model, enum omega_llm_dtype dt, int cc)
+{
+    return cuda_vs_cpu_n(model, dt, cc, 24, 64);
+}
+
+/* A prompt long enough for the blocked causal prefill (queries in blocks, keys up to each block). */
+OMEGA_TEST(llm_cuda_matches_cpu_long_prompt) { return cuda_vs_cpu_n("small", OMEGA_LLM_BF16, 0, 400, 8); }
 OMEGA_TEST(llm_cuda_matches_cpu_tiny_gqa) { return cuda_vs_cpu("tiny", OMEGA_LLM_BF16, 0); }
 OMEGA_TEST(llm_cuda_matches_cpu_tiny_mha) { return cuda_vs_cpu("tiny-mha", OMEGA_LLM_BF16, 0); }
 OMEGA_TEST(llm_cuda_matches_cpu_small_cc) { return cuda_vs_cpu("small", OMEGA_LLM_BF16, 1); }

@@ -58,6 +58,7 @@ struct llmc {
      * cuBLAS from 2 bf16 tokens) and plain launches. fused: one-token steps take forward_fused (five
      * kernels a layer, see k_dv). Either turns programmatic dependent launch on. */
     int fast, fused;
+    int ablate;   /* OMEGA_LLM_ABLATE (development only, wrong results): parts of forward_fused left out */
     struct layer *L;
     bf16 *embed;
     float *norm;
@@ -67,8 +68,7 @@ struct llmc {
     /* activations */
     float *x, *xo, *logits;
     bf16 *xb, *qkv, *att, *gu, *h, *dq;   /* dq: int8 weights dequantized for prefill-sized batches */
-    float *scores;        /* prefill attention: heads × T × T scores (engines that prefill long prompts) */
-    bf16 *probs;
+    bf16 *scores;         /* prefill attention: heads × T × T scores, then probabilities in place */
     int prefill_max;
     /* step inputs on the device, one block: tokens, pos, seq, rows, page table */
     int32_t *d_in, *d_tok, *d_pos, *d_seq, *d_rows, *d_pt, *d_argmax;
@@ -90,12 +90,15 @@ struct llmc {
     /* OMEGA_LLM_PROFILE=1: decode steps run without their graph, with an event between the parts of
      * each forward; the time between two events is charged to the part the first one names, and the
      * totals per step go to stderr when the engine closes. A development aid: the events themselves
-     * add gaps, so the sum exceeds a graph step's time. */
+     * add gaps, so the sum exceeds a graph step's time. OMEGA_LLM_PROFILE=sync drains the stream at
+     * each mark and reads the host clock instead (for prompt-sized parts). */
     struct {
-        int on, n, steps, parts;
+        int on, n, steps, parts, big;   /* big: a long prompt's forward (1,024 tokens or more) */
         cudaEvent_t ev[PROF_MARKS];
+        uint64_t t[PROF_MARKS];
         const char *at[PROF_MARKS];
         const char *name[PROF_PARTS];
+        int of_big[PROF_PARTS];
         double ms[PROF_PARTS];
         long calls[PROF_PARTS];
     } prof;
@@ -340,7 +343,12 @@ static void prof_mark(struct llmc *g, const char *part)
 {
     if (!g->prof.on || g->prof.n >= PROF_MARKS)
         return;
-    cudaEventRecord(g->prof.ev[g->prof.n], g->s);
+    if (g->prof.on == 2) {   /* sync: host clock after draining the stream (for parts that call cuBLAS) */
+        cudaStreamSynchronize(g->s);
+        g->prof.t[g->prof.n] = omega_now_ns();
+    } else {
+        cudaEventRecord(g->prof.ev[g->prof.n], g->s);
+    }
     g->prof.at[g->prof.n++] = part;
 }
 
@@ -349,14 +357,17 @@ static void prof_collect(struct llmc *g)
 {
     for (int i = 0; i + 1 < g->prof.n; i++) {
         float ms = 0;
-        if (cudaEventElapsedTime(&ms, g->prof.ev[i], g->prof.ev[i + 1]) != cudaSuccess)
+        if (g->prof.on == 2)
+            ms = (float)((g->prof.t[i + 1] - g->prof.t[i]) / 1e6);
+        else if (cudaEventElapsedTime(&ms, g->prof.ev[i], g->prof.ev[i + 1]) != cudaSuccess)
             continue;
         int k = 0;
-        while (k < g->prof.parts && strcmp(g->prof.name[k], g->prof.at[i]) != 0)
+        while (k < g->prof.parts && (strcmp(g->prof.name[k], g->prof.at[i]) != 0 || g->prof.of_big[k] != g->prof.big))
             k++;
         if (k == g->prof.parts) {
             if (k == PROF_PARTS)
                 continue;
+            g->prof.of_big[k] = g->prof.big;
             g->prof.name[g->prof.parts++] = g->prof.at[i];
         }
         g->prof.ms[k] += ms;
@@ -380,7 +391,7 @@ static void prof_report(struct llmc *g)
         tot += g->prof.ms[k];
     fprintf(stderr, "profile: %d forwards, %.3f ms each (with event gaps)\n", g->prof.steps, tot / g->prof.steps);
     for (int k = 0; k < g->prof.parts; k++)
-        fprintf(stderr, "profile: %-12s %8.3f ms/forward %6.1f%% %8.2f us/call\n", g->prof.name[k],
+        fprintf(stderr, "profile: %-8s %-12s %8.3f ms/forward %6.1f%% %8.2f us/call\n", g->prof.of_big[k] ? "prompt" : "step", g->prof.name[k],
                 g->prof.ms[k] / g->prof.steps, 100 * g->prof.ms[k] / tot, 1e3 * g->prof.ms[k] / g->prof.calls[k]);
 }
 
@@ -428,7 +439,7 @@ __global__ void k_rmsnorm(const float *x, const float *w, bf16 *out, int d, floa
 /* Rotary embedding on Q and K (HF's rotate_half pairing), then K and V into the sequence's page. */
 __global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, const int32_t *pt, int pt_stride,
                              bf16 *kp, bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads, int n_kv,
-                             int hd, float theta)
+                             int hd, const float2 *rope)
 {
     pdl_wait();
     pdl_next();
@@ -438,11 +449,10 @@ __global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, 
     for (int i = threadIdx.x; i < (n_heads + n_kv) * half; i += blockDim.x) {
         int head = i / half, j = i % half;
         bf16 *v = row + head * hd;   /* K heads follow Q heads in the fused row */
-        float freq = powf(theta, -2.0f * (float)j / (float)hd);
-        float a = (float)p * freq, cs = cosf(a), sn = sinf(a);
+        float2 r = rope[(size_t)p * half + j];   /* k_rope_table: cos, sin */
         float x0 = __bfloat162float(v[j]), x1 = __bfloat162float(v[j + half]);
-        v[j] = __float2bfloat16(x0 * cs - x1 * sn);
-        v[j + half] = __float2bfloat16(x1 * cs + x0 * sn);
+        v[j] = __float2bfloat16(x0 * r.x - x1 * r.y);
+        v[j + half] = __float2bfloat16(x1 * r.x + x0 * r.y);
     }
     __syncthreads();
     int page = pt[(size_t)seq[t] * pt_stride + p / page_tokens], slot = p % page_tokens;
@@ -1165,7 +1175,7 @@ __global__ void k_embed_norm(const bf16 *embed, const int32_t *tok, float *x, co
         xn[(size_t)t * d + i] = __float2bfloat16(w[i] * (xr[i] * s));
 }
 
-/* cos and sin of position p at frequency j, the same arithmetic as k_rope_store. */
+/* cos and sin of position p at frequency j (HF's inv_freq = theta^(-2j/hd), angle = p · inv_freq). */
 __global__ void k_rope_table(float2 *tab, int n_pos, int hd, float theta)
 {
     int half = hd / 2;
@@ -1286,17 +1296,17 @@ static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, voi
     return st == CUBLAS_STATUS_SUCCESS ? 0 : -1;
 }
 
-/* Causal softmax of one query row of a fresh prompt's scores (keys 0..q), written as bf16 probabilities
- * (zeros above the diagonal) for the P·V product. */
-__global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
+/* Causal softmax of one query row of a fresh prompt's bf16 scores (keys 0..q, in fp32 as HF's
+ * LlamaAttention does), in place as bf16 probabilities with zeros above the diagonal up to the end of
+ * the row's query block (kend): the blocked P·V product reads no further. */
+__global__ void k_causal_softmax(bf16 *scores, int T, int B)
 {
-    int q = blockIdx.x, h = blockIdx.y;
-    const float *sr = scores + ((size_t)h * T + q) * T;
-    bf16 *pr = probs + ((size_t)h * T + q) * T;
+    int q = blockIdx.x, h = blockIdx.y, kend = min(T, (q / B + 1) * B);
+    bf16 *sr = scores + ((size_t)h * T + q) * T;
     __shared__ float red[32];
     float mx = -INFINITY;
     for (int k = threadIdx.x; k <= q; k += blockDim.x)
-        mx = fmaxf(mx, sr[k]);
+        mx = fmaxf(mx, __bfloat162float(sr[k]));
     for (int o = 16; o; o >>= 1)
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
     if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = mx;
@@ -1306,7 +1316,7 @@ __global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
     __syncthreads();
     float sum = 0;
     for (int k = threadIdx.x; k <= q; k += blockDim.x)
-        sum += expf(sr[k] - mx);
+        sum += expf(__bfloat162float(sr[k]) - mx);
     for (int o = 16; o; o >>= 1)
         sum += __shfl_xor_sync(0xffffffffu, sum, o);
     if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = sum;
@@ -1314,30 +1324,47 @@ __global__ void k_causal_softmax(const float *scores, bf16 *probs, int T)
     sum = 0;
     for (int i = 0; i < (int)blockDim.x / 32; i++) sum += red[i];
     float inv = 1.0f / sum;
-    for (int k = threadIdx.x; k < T; k += blockDim.x)
-        pr[k] = __float2bfloat16(k <= q ? expf(sr[k] - mx) * inv : 0.0f);
+    for (int k = threadIdx.x; k < kend; k += blockDim.x)   /* each element read, then written, by one thread */
+        sr[k] = __float2bfloat16(k <= q ? expf(__bfloat162float(sr[k]) - mx) * inv : 0.0f);
 }
 
 /* Attention of a fresh prompt (one sequence, positions 0..T-1) on the tensor cores: S = K^T Q per
- * head, causal softmax, O = V P; GQA handled as one batched call per query head of each group. */
+ * head, causal softmax, O = V P; GQA handled as one batched call per query head of each group. The
+ * queries go in blocks of B: block i needs keys 0..(i+1)B-1 only, so the products skip most of the
+ * masked upper triangle (16 blocks of 128: 136/256 of the full work). Scores are bf16, as in HF's bf16
+ * model. */
 static int prefill_attention(struct llmc *g, int T)
 {
     int hd = g->hd, grp = g->nh / g->nkv, ld = g->qkv_dim, d = g->qdim;
+    /* at most 32 product calls per layer and direction (GQA loops over the group) */
+    int nb = T < 256 ? 1 : (T + 127) / 128, cap = grp < 32 ? 32 / grp : 1;
+    nb = nb < 16 ? nb : 16;
+    nb = nb < cap ? nb : cap;
+    int B = (T + nb - 1) / nb;
+    B = (B + 15) / 16 * 16;
     float scale = rsqrtf((float)hd), one = 1.0f, zero = 0.0f;
     const bf16 *q = g->qkv, *k = g->qkv + d, *v = g->qkv + d + g->kvdim;
+    bf16 *sc = g->scores;
     int rc = 0;
-    for (int j = 0; j < grp; j++)
-        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, T, T, hd, &scale, k, CUDA_R_16BF, ld,
-                                         (long long)hd, q + (size_t)j * hd, CUDA_R_16BF, ld, (long long)grp * hd, &zero,
-                                         g->scores + (size_t)j * T * T, CUDA_R_32F, T, (long long)grp * T * T,
-                                         g->nkv, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
-    k_causal_softmax<<<dim3(T, g->nh), 256, 0, g->s>>>(g->scores, g->probs, T);
-    for (int j = 0; j < grp; j++)
-        rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, hd, T, T, &one, v, CUDA_R_16BF, ld,
-                                         (long long)hd, g->probs + (size_t)j * T * T, CUDA_R_16BF, T,
-                                         (long long)grp * T * T, &zero, g->att + (size_t)j * hd, CUDA_R_16BF, d,
-                                         (long long)grp * hd, g->nkv, CUBLAS_COMPUTE_32F,
-                                         CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    for (int q0 = 0; q0 < T; q0 += B) {
+        int nq = T - q0 < B ? T - q0 : B, nk = q0 + nq;
+        for (int j = 0; j < grp; j++)
+            rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_T, CUBLAS_OP_N, nk, nq, hd, &scale, k, CUDA_R_16BF,
+                                             ld, (long long)hd, q + (size_t)q0 * ld + (size_t)j * hd, CUDA_R_16BF, ld,
+                                             (long long)grp * hd, &zero, sc + (size_t)j * T * T + (size_t)q0 * T,
+                                             CUDA_R_16BF, T, (long long)grp * T * T, g->nkv, CUBLAS_COMPUTE_32F,
+                                             CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    }
+    k_causal_softmax<<<dim3(T, g->nh), 256, 0, g->s>>>(sc, T, B);
+    for (int q0 = 0; q0 < T; q0 += B) {
+        int nq = T - q0 < B ? T - q0 : B, nk = q0 + nq;
+        for (int j = 0; j < grp; j++)
+            rc |= cublasGemmStridedBatchedEx(g->cublas, CUBLAS_OP_N, CUBLAS_OP_N, hd, nq, nk, &one, v, CUDA_R_16BF, ld,
+                                             (long long)hd, sc + (size_t)j * T * T + (size_t)q0 * T, CUDA_R_16BF, T,
+                                             (long long)grp * T * T, &zero, g->att + (size_t)q0 * d + (size_t)j * hd,
+                                             CUDA_R_16BF, d, (long long)grp * hd, g->nkv, CUBLAS_COMPUTE_32F,
+                                             CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
+    }
     return rc ? -1 : 0;
 }
 
@@ -1366,23 +1393,30 @@ static int forward_fused(struct llmc *g, int T, int n_out)
 {
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
+    g->prof.big = 0;
     prof_mark(g, "embed");
     rc |= launch(g, k_embed_norm, dim3(T), dim3(256), 0, g->embed, g->d_tok, g->x, g->L[0].attn_norm, g->xb, d,
                  c->norm_eps);
     for (int l = 0; l < c->n_layers && rc == 0; l++) {
         struct layer *L = &g->L[l];
         prof_mark(g, "qkv");
-        rc |= dv_qkv(g, &L->qkv, g->xb, T, l);
+        if (!(g->ablate & 4))
+            rc |= dv_qkv(g, &L->qkv, g->xb, T, l);
         prof_mark(g, "attention");
-        rc |= launch(g, k_attention, dim3(g->nh, T), dim3(ATT_THREADS), g->att_smem, g->qkv, g->d_pos, g->d_seq,
+        if (!(g->ablate & 1))
+            rc |= launch(g, k_attention, dim3(g->nh, T), dim3(ATT_THREADS), g->att_smem, g->qkv, g->d_pos, g->d_seq,
                      g->d_pt, g->pt_stride, g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, g->att);
         prof_mark(g, "wo");
-        rc |= dv_plain(g, &L->wo, g->att, T, g->x, OUT_F32_ACC, L->ffn_norm, g->xb, g->dv_count + 2 * l);
+        const float *n1 = g->ablate & 2 ? NULL : L->ffn_norm;
+        const float *n2 = g->ablate & 2 || l + 1 == c->n_layers ? NULL : g->L[l + 1].attn_norm;
+        if (!(g->ablate & 8))
+            rc |= dv_plain(g, &L->wo, g->att, T, g->x, OUT_F32_ACC, n1, g->xb, g->dv_count + 2 * l);
         prof_mark(g, "w13");
-        rc |= dv_silu(g, &L->w13, g->xb, T, g->h);
+        if (!(g->ablate & 16))
+            rc |= dv_silu(g, &L->w13, g->xb, T, g->h);
         prof_mark(g, "w2");
-        rc |= dv_plain(g, &L->w2, g->h, T, g->x, OUT_F32_ACC, l + 1 < c->n_layers ? g->L[l + 1].attn_norm : NULL,
-                       g->xb, g->dv_count + 2 * l + 1);
+        if (!(g->ablate & 32))
+            rc |= dv_plain(g, &L->w2, g->h, T, g->x, OUT_F32_ACC, n2, g->xb, g->dv_count + 2 * l + 1);
     }
     if (n_out > 0) {
         prof_mark(g, "head");
@@ -1402,6 +1436,7 @@ static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
         return forward_fused(g, T, n_out);
     const struct omega_llm_config *c = &g->c;
     int d = c->dim, rc = 0;
+    g->prof.big = T >= 1024;
     prof_mark(g, "embed");
     rc |= launch(g, k_embed, dim3(T), dim3(256), 0, g->embed, g->d_tok, g->x, d);
     for (int l = 0; l < c->n_layers && rc == 0; l++) {
@@ -1413,7 +1448,7 @@ static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
         rc |= linear(g, &L->qkv, g->xb, T, g->qkv, OUT_BF16);
         prof_mark(g, "rope");
         rc |= launch(g, k_rope_store, dim3(T), dim3(256), 0, g->qkv, g->d_pos, g->d_seq, g->d_pt, g->pt_stride,
-                     g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, c->rope_theta);
+                     g->k_pool, g->v_pool, l, g->n_pages, g->pt, g->nh, g->nkv, g->hd, g->rope);
         prof_mark(g, "attention");
         if (fresh)
             rc |= prefill_attention(g, T);
@@ -1553,8 +1588,11 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
         g->fast = dt == OMEGA_LLM_INT8;
         g->fused = 1;
     }
+    const char *abl = getenv("OMEGA_LLM_ABLATE");
+    g->ablate = !abl ? 0 : (strstr(abl, "att") ? 1 : 0) | (strstr(abl, "norm") ? 2 : 0) | (strstr(abl, "qkv") ? 4 : 0) |
+                               (strstr(abl, "wo") ? 8 : 0) | (strstr(abl, "w13") ? 16 : 0) | (strstr(abl, "w2") ? 32 : 0);
     const char *prof = getenv("OMEGA_LLM_PROFILE");
-    g->prof.on = prof && strcmp(prof, "1") == 0;
+    g->prof.on = prof && strcmp(prof, "1") == 0 ? 1 : prof && strcmp(prof, "sync") == 0 ? 2 : 0;
     g->dev = gpu;
     CK(cudaStreamCreateWithFlags(&g->s, cudaStreamNonBlocking));
     for (int i = 0; g->prof.on && i < PROF_MARKS; i++)
@@ -1588,8 +1626,7 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     }
     if (max_tok >= 16) {
         g->prefill_max = max_tok;
-        CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * sizeof(float)));
-        CK(cudaMalloc((void **)&g->probs, (size_t)g->nh * T * T * 2));
+        CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * 2));
     }
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
@@ -1743,7 +1780,7 @@ static void shard_close(struct llmc *g)
     }
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
-                    g->logits, g->dq, g->scores, g->probs, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce,
+                    g->logits, g->dq, g->scores, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce,
                     g->rope, g->dv_count};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
