@@ -23,6 +23,10 @@ struct opts {
 };
 
 static int g_gpus = 1;   /* GPUs the engines of this run span (tensor parallelism) */
+/* decode_step_ms.dat: one gnuplot data block per model (batch, median ms), and the plot's curves */
+static char g_dat[8192], g_curves[2048];
+static size_t g_datlen, g_curvelen;
+static int g_blocks;
 
 static double now_ms(void) { return (double)omega_now_ns() / 1e6; }
 
@@ -128,6 +132,14 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         kv_bytes += (uint64_t)(o->prefill_tokens + 16) * kvt;
     struct omega_llm *m;
     double t0 = now_ms();
+    if (g_datlen < sizeof g_dat - 128 && g_curvelen < sizeof g_curves - 128) {
+        g_datlen += (size_t)snprintf(g_dat + g_datlen, sizeof g_dat - g_datlen, "%s# %s %s\n", g_blocks ? "\n\n" : "",
+                                     model, omega_llm_dtype_name(dt));
+        g_curvelen += (size_t)snprintf(g_curves + g_curvelen, sizeof g_curves - g_curvelen,
+                                       "%s'decode_step_ms.dat' index %d using 1:2 with linespoints lw 2 title '%s %s'",
+                                       g_blocks ? ", " : "", g_blocks, model, omega_llm_dtype_name(dt));
+        g_blocks++;
+    }
     int rc = open_model(&m, model, dt, dev, do_prefill ? o->prefill_tokens : maxb, kv_bytes, o->gpu, &err);
     if (rc < 0) {
         fprintf(stderr, "omega bench llm: %s %s: %s\n", model, omega_llm_dtype_name(dt), err.msg);
@@ -184,6 +196,8 @@ static int bench_model(struct omega_bench *b, const struct opts *o, const char *
         }
         json_decref(p);
         fprintf(stderr, "llm: %s %s batch %d: %.3f ms/step, %.1f MB/step\n", model, dts, batch, med, bytes / 1e6);
+        if (g_datlen < sizeof g_dat - 64)
+            g_datlen += (size_t)snprintf(g_dat + g_datlen, sizeof g_dat - g_datlen, "%d %.4f\n", batch, med);
     }
     /* --cc on vs off, interleaved in blocks so clock drift hits both alike. */
     if (rc == 0 && cc_here) {
@@ -490,6 +504,15 @@ int omega_bench_llm(struct omega_bench *b, int argc, char **argv)
                 return omega_cli_usage("bench llm", "dtype '%s' (bf16 or int8)", colon + 1);
         }
         failed |= bench_model(b, &o, t, dt, OMEGA_LLM_CUDA, copy) < 0;
+    }
+    if (g_blocks) {
+        char script[3072];
+        omega_bench_file(b, "decode_step_ms.dat", g_dat, g_datlen);
+        snprintf(script, sizeof script,
+                 "set title 'Llama-2 decode step time (%s, dummy weights, %d-token contexts)'\n"
+                 "set xlabel 'batch (agents decoding together)'\nset ylabel 'ms per step'\nset logscale xy\n"
+                 "set key top left\nset grid\nplot %s\n", gname, o.context, g_curves);
+        omega_bench_plot(b, "decode_step_ms", script);
     }
     if (o.density)
         failed |= bench_density(b, &o, "llama2-7b") < 0;

@@ -58,6 +58,7 @@ struct llmc {
      * cuBLAS from 2 bf16 tokens) and plain launches. fused: one-token steps take forward_fused (five
      * kernels a layer, see k_dv). Either turns programmatic dependent launch on. */
     int fast, fused;
+    int pdl_now;   /* this forward's launches are programmatic (steps of up to MV_MAX_TOK tokens) */
     int ablate;   /* OMEGA_LLM_ABLATE (development only, wrong results): parts of forward_fused left out */
     struct layer *L;
     bf16 *embed;
@@ -93,7 +94,7 @@ struct llmc {
      * add gaps, so the sum exceeds a graph step's time. OMEGA_LLM_PROFILE=sync drains the stream at
      * each mark and reads the host clock instead (for prompt-sized parts). */
     struct {
-        int on, n, steps, parts, big;   /* big: a long prompt's forward (1,024 tokens or more) */
+        int on, n, steps, big_steps, parts, big, seen[2];   /* big: a long prompt's forward (1,024 tokens or more) */
         cudaEvent_t ev[PROF_MARKS];
         uint64_t t[PROF_MARKS];
         const char *at[PROF_MARKS];
@@ -144,7 +145,7 @@ static int launch(struct llmc *g, void (*k)(KA...), dim3 grid, dim3 block, size_
     cfg.dynamicSmemBytes = smem;
     cfg.stream = g->s;
     cfg.attrs = at;
-    cfg.numAttrs = g->fast || g->fused ? 1 : 0;
+    cfg.numAttrs = g->pdl_now ? 1 : 0;
     return cudaLaunchKernelEx(&cfg, k, static_cast<KA>(args)...) == cudaSuccess ? 0 : -1;
 }
 
@@ -352,9 +353,15 @@ static void prof_mark(struct llmc *g, const char *part)
     g->prof.at[g->prof.n++] = part;
 }
 
-/* After a synchronised forward: charge each interval to its part. */
+/* After a synchronised forward: charge each interval to its part. The first forward of each kind
+ * is left out: it loads modules and picks cuBLAS algorithms. */
 static void prof_collect(struct llmc *g)
 {
+    if (!g->prof.seen[g->prof.big]) {
+        g->prof.seen[g->prof.big] = 1;
+        g->prof.n = 0;
+        return;
+    }
     for (int i = 0; i + 1 < g->prof.n; i++) {
         float ms = 0;
         if (g->prof.on == 2)
@@ -374,7 +381,9 @@ static void prof_collect(struct llmc *g)
         g->prof.calls[k]++;
     }
     if (g->prof.n)
-        g->prof.steps++;
+        g->prof.steps += !g->prof.big;
+    if (g->prof.n && g->prof.big)
+        g->prof.big_steps++;
     g->prof.n = 0;
 }
 
@@ -384,15 +393,14 @@ static void prof_report(struct llmc *g)
         return;
     for (int i = 0; i < PROF_MARKS; i++)
         cudaEventDestroy(g->prof.ev[i]);
-    if (!g->prof.steps)
+    if (!g->prof.steps && !g->prof.big_steps)
         return;
-    double tot = 0;
-    for (int k = 0; k < g->prof.parts; k++)
-        tot += g->prof.ms[k];
-    fprintf(stderr, "profile: %d forwards, %.3f ms each (with event gaps)\n", g->prof.steps, tot / g->prof.steps);
-    for (int k = 0; k < g->prof.parts; k++)
-        fprintf(stderr, "profile: %-8s %-12s %8.3f ms/forward %6.1f%% %8.2f us/call\n", g->prof.of_big[k] ? "prompt" : "step", g->prof.name[k],
-                g->prof.ms[k] / g->prof.steps, 100 * g->prof.ms[k] / tot, 1e3 * g->prof.ms[k] / g->prof.calls[k]);
+    fprintf(stderr, "profile: %d steps and %d long prompts after the first of each\n", g->prof.steps, g->prof.big_steps);
+    for (int k = 0; k < g->prof.parts; k++) {
+        int n = g->prof.of_big[k] ? g->prof.big_steps : g->prof.steps;
+        fprintf(stderr, "profile: %-6s %-12s %8.3f ms/forward %8.2f us/call\n", g->prof.of_big[k] ? "prompt" : "step",
+                g->prof.name[k], n ? g->prof.ms[k] / n : 0.0, 1e3 * g->prof.ms[k] / g->prof.calls[k]);
+    }
 }
 
 /* ---------------- kernels of a forward ---------------- */
@@ -408,12 +416,18 @@ __global__ void k_embed(const bf16 *embed, const int32_t *tok, float *x, int d)
 }
 
 /* RMSNorm of row gather[t] (or t) of x into bf16 row t of out. */
+__device__ void block_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, int T);
+
 __global__ void k_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, const int32_t *gather)
 {
     pdl_wait();
     pdl_next();
     int t = blockIdx.x;
     const float *xr = x + (size_t)(gather ? gather[t] : t) * d;
+    if (d % 4 == 0) {   /* one pass of 16-byte loads held in registers (see block_rmsnorm) */
+        block_rmsnorm(xr, w, out + (size_t)t * d, d, eps, 1);
+        return;
+    }
     float ss = 0;
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         ss += xr[i] * xr[i];
@@ -446,6 +460,27 @@ __global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, 
     int t = blockIdx.x, d = n_heads * hd, kvdim = n_kv * hd, half = hd / 2;
     int p = pos[t];
     bf16 *row = qkv + (size_t)t * (d + 2 * kvdim);
+    if (half % 2 == 0 && kvdim % 8 == 0) {
+        /* two frequencies per thread (4-byte pairs, one 16-byte table read), K and V in 16-byte moves */
+        int hh = half / 2;
+        const float4 *r4 = (const float4 *)(rope + (size_t)p * half);
+        for (int i = threadIdx.x; i < (n_heads + n_kv) * hh; i += blockDim.x) {
+            int head = i / hh, j = 2 * (i % hh);
+            __nv_bfloat162 *lo = (__nv_bfloat162 *)(row + head * hd + j), *hi = (__nv_bfloat162 *)(row + head * hd + j + half);
+            float4 r = r4[j / 2];   /* cos j, sin j, cos j+1, sin j+1 */
+            float2 a = __bfloat1622float2(*lo), b = __bfloat1622float2(*hi);
+            *lo = __floats2bfloat162_rn(a.x * r.x - b.x * r.y, a.y * r.z - b.y * r.w);
+            *hi = __floats2bfloat162_rn(b.x * r.x + a.x * r.y, b.y * r.z + a.y * r.w);
+        }
+        __syncthreads();
+        int page = pt[(size_t)seq[t] * pt_stride + p / page_tokens], slot = p % page_tokens;
+        size_t off = (((size_t)layer * n_pages + page) * page_tokens + slot) * kvdim;
+        for (int i = threadIdx.x; i < kvdim / 8; i += blockDim.x) {
+            ((uint4 *)(kp + off))[i] = ((const uint4 *)(row + d))[i];
+            ((uint4 *)(vp + off))[i] = ((const uint4 *)(row + d + kvdim))[i];
+        }
+        return;
+    }
     for (int i = threadIdx.x; i < (n_heads + n_kv) * half; i += blockDim.x) {
         int head = i / half, j = i % half;
         bf16 *v = row + head * hd;   /* K heads follow Q heads in the fused row */
@@ -566,15 +601,29 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
     }
 }
 
+/* silu(gate)·up of a stacked gate/up row, eight elements per thread (16-byte loads and stores). */
 __global__ void k_silu_mul(const bf16 *gu, bf16 *h, int hidden)
 {
     pdl_wait();
     pdl_next();
     int t = blockIdx.y;
     const bf16 *g = gu + (size_t)t * 2 * hidden, *u = g + hidden;
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < hidden; i += gridDim.x * blockDim.x) {
+    bf16 *o = h + (size_t)t * hidden;
+    int n8 = hidden % 8 == 0 ? hidden / 8 : 0;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n8; i += gridDim.x * blockDim.x) {
+        uint4 gv = *(const uint4 *)(g + 8 * i), uv = *(const uint4 *)(u + 8 * i);
+        const bf16 *ge = (const bf16 *)&gv, *ue = (const bf16 *)&uv;
+        __align__(16) bf16 r[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            float a = __bfloat162float(ge[j]), b = __bfloat162float(ue[j]);
+            r[j] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+        }
+        *(uint4 *)(o + 8 * i) = *(const uint4 *)r;
+    }
+    for (int i = 8 * n8 + blockIdx.x * blockDim.x + threadIdx.x; i < hidden; i += gridDim.x * blockDim.x) {
         float a = __bfloat162float(g[i]), b = __bfloat162float(u[i]);
-        h[(size_t)t * hidden + i] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
+        o[i] = __float2bfloat16(a / (1.0f + expf(-a)) * b);
     }
 }
 
@@ -1267,7 +1316,7 @@ static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, voi
     }
     if (mode == OUT_SILU) {
         int hid = l->rows / 2, rc = linear(g, l, x, T, g->gu, OUT_BF16);
-        unsigned bx = (unsigned)((hid + 255) / 256 < 64 ? (hid + 255) / 256 : 64);
+        unsigned bx = (unsigned)((hid / 8 + 255) / 256 > 0 ? (hid / 8 + 255) / 256 : 1);
         return rc | launch(g, k_silu_mul, dim3(bx, (unsigned)T), dim3(256), 0, g->gu, y, hid);
     }
     const bf16 *w = l->w;
@@ -1301,12 +1350,16 @@ static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, voi
  * the row's query block (kend): the blocked P·V product reads no further. */
 __global__ void k_causal_softmax(bf16 *scores, int T, int B)
 {
+    extern __shared__ float row[];   /* the row once, as floats, then its exponentials */
     int q = blockIdx.x, h = blockIdx.y, kend = min(T, (q / B + 1) * B);
     bf16 *sr = scores + ((size_t)h * T + q) * T;
     __shared__ float red[32];
     float mx = -INFINITY;
-    for (int k = threadIdx.x; k <= q; k += blockDim.x)
-        mx = fmaxf(mx, __bfloat162float(sr[k]));
+    for (int k = threadIdx.x; k <= q; k += blockDim.x) {
+        float v = __bfloat162float(sr[k]);
+        row[k] = v;
+        mx = fmaxf(mx, v);
+    }
     for (int o = 16; o; o >>= 1)
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
     if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = mx;
@@ -1315,8 +1368,11 @@ __global__ void k_causal_softmax(bf16 *scores, int T, int B)
     for (int i = 0; i < (int)blockDim.x / 32; i++) mx = fmaxf(mx, red[i]);
     __syncthreads();
     float sum = 0;
-    for (int k = threadIdx.x; k <= q; k += blockDim.x)
-        sum += expf(__bfloat162float(sr[k]) - mx);
+    for (int k = threadIdx.x; k <= q; k += blockDim.x) {
+        float e = expf(row[k] - mx);
+        row[k] = e;
+        sum += e;
+    }
     for (int o = 16; o; o >>= 1)
         sum += __shfl_xor_sync(0xffffffffu, sum, o);
     if ((threadIdx.x & 31) == 0) red[threadIdx.x / 32] = sum;
@@ -1324,8 +1380,8 @@ __global__ void k_causal_softmax(bf16 *scores, int T, int B)
     sum = 0;
     for (int i = 0; i < (int)blockDim.x / 32; i++) sum += red[i];
     float inv = 1.0f / sum;
-    for (int k = threadIdx.x; k < kend; k += blockDim.x)   /* each element read, then written, by one thread */
-        sr[k] = __float2bfloat16(k <= q ? expf(__bfloat162float(sr[k]) - mx) * inv : 0.0f);
+    for (int k = threadIdx.x; k < kend; k += blockDim.x)   /* each thread writes only what it read */
+        sr[k] = __float2bfloat16(k <= q ? row[k] * inv : 0.0f);
 }
 
 /* Attention of a fresh prompt (one sequence, positions 0..T-1) on the tensor cores: S = K^T Q per
@@ -1355,7 +1411,7 @@ static int prefill_attention(struct llmc *g, int T)
                                              CUDA_R_16BF, T, (long long)grp * T * T, g->nkv, CUBLAS_COMPUTE_32F,
                                              CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS;
     }
-    k_causal_softmax<<<dim3(T, g->nh), 256, 0, g->s>>>(sc, T, B);
+    k_causal_softmax<<<dim3(T, g->nh), 256, (size_t)T * sizeof(float), g->s>>>(sc, T, B);
     for (int q0 = 0; q0 < T; q0 += B) {
         int nq = T - q0 < B ? T - q0 : B, nk = q0 + nq;
         for (int j = 0; j < grp; j++)
@@ -1432,6 +1488,8 @@ static int forward_fused(struct llmc *g, int T, int n_out)
 /* The forward on the device buffers (d_tok, d_pos, d_seq, d_pt, d_rows), n_out logits rows. */
 static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
 {
+    /* Only for steps: a prompt's kernels launched early would sit on SMs that cuBLAS's waves need. */
+    g->pdl_now = (g->fast || g->fused) && T <= MV_MAX_TOK;
     if (g->fused && g->tp <= 1 && T == 1 && !fresh)
         return forward_fused(g, T, n_out);
     const struct omega_llm_config *c = &g->c;
