@@ -34,7 +34,7 @@ static void sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c || !sha256_md || EVP_DigestInit_ex2(c, sha256_md, NULL) != 1 || EVP_DigestUpdate(c, a, an) != 1 ||
         EVP_DigestUpdate(c, b, bn) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
-        memset(out, 0, 32);   /* out of memory: a zero hash matches no real tree, so every check fails */
+        memset(out, 0, 32);   /* out of memory: an all-zero hash, which no signed root or proof holds */
     EVP_MD_CTX_free(c);
 }
 #endif

@@ -369,7 +369,8 @@ struct str_ent {
     char head[STR_HEAD];   /* the name's first bytes */
 };
 
-/* The hash and the fields an act is compared on come first, in the entry's first cache line. */
+/* The hash and the fields an act is compared on come first, side by side, so that a compare mostly
+ * touches one cache line. */
 struct act_ent {
     uint64_t hash, leaf;
     struct pl_act a;
