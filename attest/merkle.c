@@ -1,27 +1,48 @@
+/* Leaf and node hashes run once or twice per log record and about 20 times per proof check, on one-
+ * and two-block inputs, so the per-call overhead is most of their cost. OpenSSL 3's SHA256() one-shot
+ * fetches the algorithm from the provider on every call (EVP_Q_digest: a lock, a name lookup, a
+ * context allocated and freed): 750 ns per node hash on the development VM, against 120 ns through
+ * the low-level SHA256_* calls (no allocation, no lock) and 270 ns through EVP with the algorithm
+ * fetched once. The low-level calls are deprecated in OpenSSL 3, not removed; a library built
+ * without them (OPENSSL_NO_DEPRECATED_3_0) gets the prefetched EVP path. */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
 #include "attest/merkle.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, a, an);
+    SHA256_Update(&c, b, bn);
+    SHA256_Final(out, &c);
+}
+#else
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static void sha256_fetch(void) { sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32])
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || !sha256_md || EVP_DigestInit_ex2(c, sha256_md, NULL) != 1 || EVP_DigestUpdate(c, a, an) != 1 ||
+        EVP_DigestUpdate(c, b, bn) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
+        memset(out, 0, 32);   /* out of memory: an all-zero hash, which no signed root or proof holds */
+    EVP_MD_CTX_free(c);
+}
+#endif
+
 void omega_merkle_leaf_hash(const void *data, size_t len, omega_merkle_hash out)
 {
-    /* One-shot digest over a stack buffer for small leaves (the common case); EVP streaming otherwise. */
-    uint8_t buf[512];
-    if (len < sizeof buf) {
-        buf[0] = 0x00;
-        memcpy(buf + 1, data, len);
-        SHA256(buf, len + 1, out);
-        return;
-    }
     static const uint8_t prefix = 0x00;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    EVP_DigestUpdate(c, &prefix, 1);
-    EVP_DigestUpdate(c, data, len);
-    EVP_DigestFinal_ex(c, out, NULL);
-    EVP_MD_CTX_free(c);
+    sha256_2(&prefix, 1, data, len, out);
 }
 
 void omega_merkle_node_hash(const omega_merkle_hash left, const omega_merkle_hash right, omega_merkle_hash out)
@@ -30,7 +51,7 @@ void omega_merkle_node_hash(const omega_merkle_hash left, const omega_merkle_has
     buf[0] = 0x01;
     memcpy(buf + 1, left, OMEGA_MERKLE_HASH_LEN);
     memcpy(buf + 1 + OMEGA_MERKLE_HASH_LEN, right, OMEGA_MERKLE_HASH_LEN);
-    SHA256(buf, sizeof buf, out);
+    sha256_2(buf, sizeof buf, NULL, 0, out);
 }
 
 /* Largest power of two strictly less than n (n >= 2). */
@@ -45,7 +66,7 @@ static size_t split_point(size_t n)
 void omega_merkle_root(const omega_merkle_hash *leaves, size_t n, omega_merkle_hash out)
 {
     if (n == 0) {
-        SHA256((const uint8_t *)"", 0, out);
+        sha256_2("", 0, NULL, 0, out);
         return;
     }
     if (n == 1) {
@@ -226,7 +247,7 @@ void omega_merkle_stream_push(struct omega_merkle_stream *s, const omega_merkle_
 void omega_merkle_stream_root(const struct omega_merkle_stream *s, omega_merkle_hash out)
 {
     if (s->size == 0) {
-        SHA256((const uint8_t *)"", 0, out);
+        sha256_2("", 0, NULL, 0, out);
         return;
     }
     /* Fold the frontier from the smallest subtree up: right subtrees join their left neighbours. */

@@ -260,14 +260,35 @@ size_t pl_cbor_item_len(const uint8_t *p, size_t n)
 
 /* ---- encoders (libcbor writes canonical heads) ---- */
 
+/* Records and epochs, written once per decision, are encoded here rather than through libcbor: five
+ * library calls per record were a measurable part of the append path, and the shape is fixed. The
+ * bytes are the same canonical CBOR (RFC 8949 4.2.1: shortest head, definite lengths) that libcbor
+ * writes, which tests check, and the reader still decodes every leaf with libcbor and refuses any
+ * other encoding. */
+static size_t put_head(uint8_t *out, uint8_t major, uint64_t v)
+{
+    major = (uint8_t)(major << 5);
+    if (v < 24) {
+        out[0] = (uint8_t)(major | v);
+        return 1;
+    }
+    int n = v < 0x100 ? 1 : v < 0x10000 ? 2 : v <= 0xffffffffu ? 4 : 8;
+    out[0] = (uint8_t)(major | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
+    for (int i = 0; i < n; i++)
+        out[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    return 1 + (size_t)n;
+}
+
 size_t pl_enc_record(uint8_t *out, uint64_t dt, uint64_t agent, uint64_t act, const uint8_t *io)
 {
-    size_t n = cbor_encode_array_start(io ? 4 : 3, out, 9);
-    n += cbor_encode_uint(dt, out + n, 9);
-    n += cbor_encode_uint(agent, out + n, 9);
-    n += cbor_encode_uint(act, out + n, 9);
+    out[0] = io ? 0x84 : 0x83;   /* array of 4 or 3 */
+    size_t n = 1;
+    n += put_head(out + n, 0, dt);
+    n += put_head(out + n, 0, agent);
+    n += put_head(out + n, 0, act);
     if (io) {
-        n += cbor_encode_bytestring_start(32, out + n, 9);
+        out[n++] = 0x58;           /* byte string, one-byte length */
+        out[n++] = 32;
         memcpy(out + n, io, 32);
         n += 32;
     }
@@ -276,7 +297,7 @@ size_t pl_enc_record(uint8_t *out, uint64_t dt, uint64_t agent, uint64_t act, co
 
 size_t pl_enc_epoch(uint8_t *out, uint64_t ms)
 {
-    return cbor_encode_uint(ms, out, 9);
+    return put_head(out, 0, ms);
 }
 
 size_t pl_enc_string_sym(uint8_t *out, int type, uint64_t num, const char *s, size_t len)
@@ -338,27 +359,41 @@ const char *pl_verdict_name(uint32_t v)
 
 /* ---- symbol table ---- */
 
+/* An entry is one cache line, names up to STR_HEAD bytes inside it: a lookup that found its slot
+ * then costs one more line, not two (entry, then the name in the arena). */
+#define STR_HEAD 32
 struct str_ent {
+    uint64_t hash, leaf;
     const char *s;    /* arena */
     uint32_t len;
-    uint64_t hash, leaf;
+    char head[STR_HEAD];   /* the name's first bytes */
 };
 
+/* The hash and the fields an act is compared on come first, side by side, so that a compare mostly
+ * touches one cache line. */
 struct act_ent {
-    struct pl_act a;
     uint64_t hash, leaf;
+    struct pl_act a;
 };
 
+/* A slot holds the high 32 bits of the entry's hash beside its number + 1 (0: empty), so a probe
+ * rejects other entries without loading them: the act table outgrows the L2 cache in a long log, and
+ * a load per probe was most of the append path's lookup time. */
 struct index {
-    uint32_t *slot;   /* number + 1, 0 empty */
+    uint64_t *slot;   /* hash >> 32 << 32 | (number + 1) */
     uint32_t cap;     /* power of two */
 };
+
+static uint64_t slot_tag(uint64_t hash) { return hash & 0xffffffff00000000ull; }
+static uint64_t slot_make(uint64_t hash, uint32_t num) { return slot_tag(hash) | (num + 1u); }
 
 struct arena_chunk {
     struct arena_chunk *next;
     size_t used, cap;
     char data[];
 };
+
+_Static_assert(sizeof(struct str_ent) == 64, "a string entry is one cache line");
 
 struct pl_symtab {
     struct str_ent *str[4];
@@ -370,21 +405,48 @@ struct pl_symtab {
     struct arena_chunk *arena;
 };
 
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t load32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ (v * 0xbf58476d1ce4e5b9ull)) * 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+/* The tail is read with overlapping whole-word loads: gathering it byte by byte into a word on the
+ * stack stalled every lookup on a failed store-to-load forward. */
 static uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
 {
     const uint8_t *p = data;
     uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ull);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        h = (h ^ (v * 0xbf58476d1ce4e5b9ull)) * 0x94d049bb133111ebull;
-        h ^= h >> 31;
+    size_t len = n;
+    while (n > 8) {
+        h = hash_mix(h, load64(p));
         p += 8;
         n -= 8;
     }
-    uint64_t v = 0;
-    memcpy(&v, p, n);
-    h = (h ^ (v * 0xbf58476d1ce4e5b9ull)) * 0x94d049bb133111ebull;
+    uint64_t v;
+    if (len >= 8)
+        v = load64(p + n - 8);
+    else if (n >= 4)
+        v = load32(p) | load32(p + n - 4) << 32;
+    else if (n > 0)
+        v = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+    else
+        v = 0;
+    h = hash_mix(h, v);
     return h ^ (h >> 29);
 }
 
@@ -437,14 +499,15 @@ static int index_grow(struct index *ix, uint32_t n, uint64_t (*get_hash)(const v
     uint32_t cap = ix->cap ? ix->cap * 2 : 256;
     if (cap == 0)
         return OMEGA_ENOMEM;
-    uint32_t *slot = calloc(cap, sizeof *slot);
+    uint64_t *slot = calloc(cap, sizeof *slot);
     if (!slot)
         return OMEGA_ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = (uint32_t)get_hash(ctx, i) & (cap - 1);
+        uint64_t h = get_hash(ctx, i);
+        uint32_t j = (uint32_t)h & (cap - 1);
         while (slot[j])
             j = (j + 1) & (cap - 1);
-        slot[j] = i + 1;
+        slot[j] = slot_make(h, i);
     }
     free(ix->slot);
     ix->slot = slot;
@@ -461,13 +524,18 @@ int64_t pl_sym_find(const struct pl_symtab *s, int type, const char *str, size_t
     if (!ix->cap)
         return -1;
     uint64_t h = hash_bytes(str, len, (uint64_t)type);
+    uint64_t tag = slot_tag(h);
     for (uint32_t j = (uint32_t)h & (ix->cap - 1);; j = (j + 1) & (ix->cap - 1)) {
-        uint32_t k = ix->slot[j];
+        uint64_t k = ix->slot[j];
         if (!k)
             return -1;
-        const struct str_ent *e = &s->str[type][k - 1];
-        if (e->hash == h && e->len == len && memcmp(e->s, str, len) == 0)
-            return k - 1;
+        if (slot_tag(k) != tag)
+            continue;
+        uint32_t num = (uint32_t)k - 1;
+        const struct str_ent *e = &s->str[type][num];
+        if (e->hash == h && e->len == len &&
+            (len <= STR_HEAD ? memcmp(e->head, str, len) : memcmp(e->s, str, len)) == 0)
+            return num;
     }
 }
 
@@ -481,9 +549,13 @@ int64_t pl_sym_add(struct pl_symtab *s, int type, const char *str, size_t len)
     OMEGA_TRY(index_grow(&s->sidx[type], n, str_hash_of, s->str[type]));
     if (n == s->capstr[type]) {
         uint32_t cap = n ? n * 2 : 64;
-        void *p = realloc(s->str[type], (size_t)cap * sizeof *s->str[type]);
+        /* Aligned so that each entry is exactly one cache line (realloc keeps 16-byte alignment). */
+        struct str_ent *p = aligned_alloc(64, (size_t)cap * sizeof *p);
         if (!p)
             return OMEGA_ENOMEM;
+        if (n)
+            memcpy(p, s->str[type], (size_t)n * sizeof *p);
+        free(s->str[type]);
         s->str[type] = p;
         s->capstr[type] = cap;
     }
@@ -491,12 +563,14 @@ int64_t pl_sym_add(struct pl_symtab *s, int type, const char *str, size_t len)
     if (!copy)
         return OMEGA_ENOMEM;
     uint64_t h = hash_bytes(str, len, (uint64_t)type);
-    s->str[type][n] = (struct str_ent){copy, (uint32_t)len, h, UINT64_MAX};
+    struct str_ent *e = &s->str[type][n];
+    *e = (struct str_ent){.hash = h, .leaf = UINT64_MAX, .s = copy, .len = (uint32_t)len};
+    memcpy(e->head, str, len < STR_HEAD ? len : STR_HEAD);
     struct index *ix = &s->sidx[type];
     uint32_t j = (uint32_t)h & (ix->cap - 1);
     while (ix->slot[j])
         j = (j + 1) & (ix->cap - 1);
-    ix->slot[j] = n + 1;
+    ix->slot[j] = slot_make(h, n);
     s->nstr[type] = n + 1;
     return n;
 }
@@ -538,12 +612,16 @@ int64_t pl_act_find(const struct pl_symtab *s, const struct pl_act *a)
     if (!s->aidx.cap)
         return -1;
     uint64_t h = act_hash(a);
+    uint64_t tag = slot_tag(h);
     for (uint32_t j = (uint32_t)h & (s->aidx.cap - 1);; j = (j + 1) & (s->aidx.cap - 1)) {
-        uint32_t k = s->aidx.slot[j];
+        uint64_t k = s->aidx.slot[j];
         if (!k)
             return -1;
-        if (s->act[k - 1].hash == h && act_equal(&s->act[k - 1].a, a))
-            return k - 1;
+        if (slot_tag(k) != tag)
+            continue;
+        uint32_t num = (uint32_t)k - 1;
+        if (s->act[num].hash == h && act_equal(&s->act[num].a, a))
+            return num;
     }
 }
 
@@ -573,7 +651,7 @@ int64_t pl_act_add(struct pl_symtab *s, const struct pl_act *a)
     uint32_t j = (uint32_t)e->hash & (s->aidx.cap - 1);
     while (s->aidx.slot[j])
         j = (j + 1) & (s->aidx.cap - 1);
-    s->aidx.slot[j] = n + 1;
+    s->aidx.slot[j] = slot_make(e->hash, n);
     s->nact = n + 1;
     return n;
 }

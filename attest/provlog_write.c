@@ -285,14 +285,14 @@ static void *committer(void *arg)
 
 /* ---- append ---- */
 
-static int emit_leaf_locked(struct omega_provlog *l, const uint8_t *p, size_t n)
+/* Hash the n-byte leaf just encoded at the end of the staging buffer into the tree, and keep it. */
+static void emit_leaf_locked(struct omega_provlog *l, size_t n)
 {
     uint8_t h[32];
-    memcpy(l->buf[l->cur] + l->cur_len, p, n);
-    omega_provlog_leaf_hash(p, n, h);
+    omega_provlog_leaf_hash(l->buf[l->cur] + l->cur_len, n, h);
     pl_frontier_push(&l->fr, h);
     l->cur_len += n;
-    return 0;
+    l->size++;
 }
 
 static int64_t intern_str(struct omega_provlog *l, int type, const char *s)
@@ -307,13 +307,8 @@ static int64_t intern_str(struct omega_provlog *l, int type, const char *s)
     if (num < 0)
         return num;
     /* The leaf goes straight into the staging buffer: RESERVE leaves room for it. */
-    size_t n = pl_enc_string_sym(l->buf[l->cur] + l->cur_len, type, (uint64_t)num, s, len);
-    uint8_t h[32];
-    omega_provlog_leaf_hash(l->buf[l->cur] + l->cur_len, n, h);
-    pl_frontier_push(&l->fr, h);
-    l->cur_len += n;
     (void)pl_sym_set_leaf(l->syms, type, (uint64_t)num, l->size);
-    l->size++;
+    emit_leaf_locked(l, pl_enc_string_sym(l->buf[l->cur] + l->cur_len, type, (uint64_t)num, s, len));
     return num;
 }
 
@@ -377,13 +372,8 @@ static int append_locked(struct omega_provlog *l, const struct omega_action *a, 
         if (actno < 0)
             return (int)actno;
         const struct pl_act *stored = pl_act_get(l->syms, (uint64_t)actno);
-        size_t n = pl_enc_act_sym(l->buf[l->cur] + l->cur_len, (uint64_t)actno, stored);
-        uint8_t h[32];
-        omega_provlog_leaf_hash(l->buf[l->cur] + l->cur_len, n, h);
-        pl_frontier_push(&l->fr, h);
-        l->cur_len += n;
         (void)pl_sym_set_leaf(l->syms, PL_SYM_ACT, (uint64_t)actno, l->size);
-        l->size++;
+        emit_leaf_locked(l, pl_enc_act_sym(l->buf[l->cur] + l->cur_len, (uint64_t)actno, stored));
     }
     /* Time: milliseconds from the current epoch. A new epoch costs 9 bytes and makes the next
      * records' offsets one byte again; worth it once an epoch has carried a few records. */
@@ -392,21 +382,17 @@ static int append_locked(struct omega_provlog *l, const struct omega_action *a, 
         t = l->last_ms;   /* the wall clock stepped back: keep the log's time order */
     uint64_t dt = l->have_epoch ? t - l->epoch_ms : 0;
     if (!l->have_epoch || dt > 0xffff || (dt >= 24 && l->epoch_records >= 8)) {
-        uint8_t e[9];
-        size_t n = pl_enc_epoch(e, t);
-        emit_leaf_locked(l, e, n);
-        l->size++;
+        emit_leaf_locked(l, pl_enc_epoch(l->buf[l->cur] + l->cur_len, t));
         l->have_epoch = 1;
         l->epoch_ms = t;
         l->epoch_records = 0;
         dt = 0;
     }
-    uint8_t rec[64];
-    size_t n = pl_enc_record(rec, dt, (uint64_t)agent, (uint64_t)actno, l->cfg.io_digest ? io : NULL);
-    emit_leaf_locked(l, rec, n);
+    *seq = l->size;
+    emit_leaf_locked(l, pl_enc_record(l->buf[l->cur] + l->cur_len, dt, (uint64_t)agent, (uint64_t)actno,
+                                      l->cfg.io_digest ? io : NULL));
     l->last_ms = t;
     l->epoch_records++;
-    *seq = l->size++;
     return 0;
 }
 
