@@ -264,7 +264,7 @@ const struct puid *pset_canon(const struct omega_policy_set *ps, const struct pu
 /* ---- sliding windows for context.rate (policy/rate.c) ---- */
 
 #define PRATE_WINDOWS 3              /* minute, hour, day */
-#define PRATE_TOOLS 32               /* (method, target) pairs with live windows per agent */
+#define PRATE_TOOLS 64               /* (method, target) pairs with live windows per agent */
 #define PRATE_AGENTS 4096            /* agents an engine keeps windows for */
 #define PRATE_UNKNOWN 2147483647u    /* what the windows read when there is no room to count */
 
@@ -272,9 +272,10 @@ struct prate;
 /* One decision's hold on an agent's windows, from prate_begin to prate_end. */
 struct prate_ticket {
     void *lock;                      /* the stripe held */
-    void *entry;                     /* the windows to count into, or NULL */
+    void *block;                     /* the agent's windows, or NULL */
+    int slot;                        /* the entry to count into, or -1 */
     uint64_t claim;                  /* key to claim the entry for (a first call), or 0 */
-    uint64_t now;
+    uint32_t step[PRATE_WINDOWS];    /* the decision's time, in each window's steps */
 };
 /* Windows for up to `agents` agents (owned; the agents' blocks are made on first use). */
 struct prate *prate_new(uint32_t agents);

@@ -50,7 +50,7 @@ OMEGA_TEST(policy_rate_minute_window)
     CHECK(ps);
     struct omega_policy_engine *eng = omega_policy_engine_new(ps, NULL);
     CHECK(eng);
-    uint64_t t0 = 1000 * S;
+    uint64_t t0 = 1000 * S;   /* a multiple of the 4 s step */
     /* Three allowed calls in the minute; the fourth and fifth are refused, and refused calls do
      * not count (else a refused agent could never recover). */
     CHECK_EQ_INT(call(eng, "a", "search", t0), OMEGA_ALLOW);
@@ -61,15 +61,15 @@ OMEGA_TEST(policy_rate_minute_window)
     /* Per agent and per tool: another agent, or another tool of the same agent, starts at 0. */
     CHECK_EQ_INT(call(eng, "b", "search", t0 + 30 * S), OMEGA_ALLOW);
     CHECK_EQ_INT(call(eng, "a", "fetch", t0 + 30 * S), OMEGA_ALLOW);
-    /* The window is the current 1 s step and the 60 before it: a call counts for at least 60 s and
-     * leaves within 61 s. */
+    /* The window is the current 4 s step and the 15 before it: a call counts for at least 60 s and
+     * leaves within 64 s. t0 and t0+0.5 share the step [t0, t0+4); t0+10 is in [t0+8, t0+12). */
     CHECK_EQ_INT(call(eng, "a", "search", t0 + 59 * S + S * 9 / 10), OMEGA_DENY);
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 60 * S + S - 1), OMEGA_DENY);   /* t0's step still in */
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 61 * S), OMEGA_ALLOW);         /* only t0+10 left: 1 */
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 62 * S), OMEGA_ALLOW);         /* t0+10, t0+61: 2 */
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 63 * S), OMEGA_DENY);          /* 3 */
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 70 * S + S / 2), OMEGA_DENY);  /* t0+10 still in */
-    CHECK_EQ_INT(call(eng, "a", "search", t0 + 71 * S), OMEGA_ALLOW);         /* t0+61, t0+62: 2 */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 64 * S - 1), OMEGA_DENY);      /* t0's step still in */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 64 * S), OMEGA_ALLOW);         /* only t0+10 left: 1 */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 65 * S), OMEGA_ALLOW);         /* t0+10, t0+64: 2 */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 66 * S), OMEGA_DENY);          /* 3 */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 71 * S), OMEGA_DENY);          /* t0+10 still in (its step ends at 72) */
+    CHECK_EQ_INT(call(eng, "a", "search", t0 + 72 * S), OMEGA_ALLOW);         /* t0+64, t0+65: 2 */
     /* A clock that steps back counts as the newest time seen: nothing is forgotten early. */
     CHECK_EQ_INT(call(eng, "a", "search", t0), OMEGA_DENY);
     omega_policy_engine_free(eng);
@@ -79,7 +79,7 @@ OMEGA_TEST(policy_rate_minute_window)
 
 /* The promise to a policy author, checked on random traffic: with `rate.minute >= N` forbidding, no
  * call is allowed after N allowed calls less than 60 s before it, and no call is refused unless N
- * allowed calls were made less than 61 s before it. */
+ * allowed calls were made less than 64 s (60 s and a step) before it. */
 OMEGA_TEST(policy_rate_window_bounds_random)
 {
     struct omega_policy_set *ps = parse(minute3);
@@ -95,16 +95,16 @@ OMEGA_TEST(policy_rate_window_bounds_random)
         t += r % (25 * S);   /* gaps of 0 to 25 s */
         int v = call(eng, "a", "search", t);
         CHECK(v == OMEGA_ALLOW || v == OMEGA_DENY);
-        uint32_t within60 = 0, within61 = 0;
-        for (uint32_t k = nallowed; k-- > 0 && t - allowed[k] < 61 * S;) {
-            within61++;
+        uint32_t within60 = 0, within64 = 0;
+        for (uint32_t k = nallowed; k-- > 0 && t - allowed[k] < 64 * S;) {
+            within64++;
             within60 += t - allowed[k] < 60 * S;
         }
         if (v == OMEGA_ALLOW) {
             CHECK_MSG(within60 < 3, "call %d allowed with %u allowed calls in the last 60 s", i, within60);
             allowed[nallowed++] = t;
         } else {
-            CHECK_MSG(within61 >= 3, "call %d refused with %u allowed calls in the last 61 s", i, within61);
+            CHECK_MSG(within64 >= 3, "call %d refused with %u allowed calls in the last 64 s", i, within64);
         }
     }
     CHECK(nallowed > 100 && nallowed < CALLS);
@@ -121,16 +121,17 @@ OMEGA_TEST(policy_rate_hour_and_day)
     CHECK(ps);
     struct omega_policy_engine *eng = omega_policy_engine_new(ps, NULL);
     CHECK(eng);
-    uint64_t t = 7200 * S, M = 60 * S;
+    uint64_t t = 28800 * S, M = 60 * S;   /* a multiple of the 4 min and the 96 min steps */
     for (int i = 0; i < 5; i++)
         CHECK_EQ_INT(call(eng, "a", "mail", t + (uint64_t)i * 10 * M), OMEGA_ALLOW);   /* 0, 10 … 40 min */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 50 * M), OMEGA_DENY);                  /* 5 in the hour */
-    CHECK_EQ_INT(call(eng, "a", "mail", t + 60 * M + M / 2), OMEGA_DENY);          /* 1 min steps: 0 min still in */
-    CHECK_EQ_INT(call(eng, "a", "mail", t + 61 * M), OMEGA_ALLOW);                 /* 4 in the hour; 6 today */
+    CHECK_EQ_INT(call(eng, "a", "mail", t + 63 * M), OMEGA_DENY);                  /* 4 min steps: 0 min still in */
+    CHECK_EQ_INT(call(eng, "a", "mail", t + 64 * M), OMEGA_ALLOW);                 /* 4 in the hour; 6 today */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 130 * M), OMEGA_ALLOW);                /* 7 today */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 200 * M), OMEGA_ALLOW);                /* 8 today */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 300 * M), OMEGA_DENY);                 /* the day is spent */
-    CHECK_EQ_INT(call(eng, "a", "mail", t + 26 * 60 * M), OMEGA_ALLOW);            /* a day (+ a 24 min step) on */
+    CHECK_EQ_INT(call(eng, "a", "mail", t + 24 * 60 * M + 95 * M), OMEGA_DENY);    /* 96 min steps: t+0 still in */
+    CHECK_EQ_INT(call(eng, "a", "mail", t + 24 * 60 * M + 96 * M), OMEGA_ALLOW);   /* a day and a step on */
     /* Caller-given rates win, and keep the engine's windows out of it. */
     struct omega_labels L;
     omega_labels_init(&L);
@@ -171,10 +172,10 @@ OMEGA_TEST(policy_rate_bounded_against_many_tools)
     struct mallinfo2 after = mallinfo2();
     CHECK_MSG(before.uordblks == after.uordblks, "heap grew by %zd bytes",
               (ssize_t)after.uordblks - (ssize_t)before.uordblks);
-    CHECK_MSG(allowed <= 32 && allowed >= 16 && refused == 5000 - allowed, "allowed %d, refused %d", allowed, refused);
+    CHECK_MSG(allowed == 64 && refused == 5000 - allowed, "allowed %d, refused %d", allowed, refused);   /* 64 a block */
     CHECK_EQ_INT(call(eng, "evil", "t0", t + 10 * S), OMEGA_ALLOW);    /* tracked tools still work */
     CHECK_EQ_INT(call(eng, "good", "t4999", t + 10 * S), OMEGA_ALLOW); /* others are not affected */
-    CHECK_EQ_INT(call(eng, "evil", "t4999", t + 26 * 3600 * S), OMEGA_ALLOW);   /* a day on: room again */
+    CHECK_EQ_INT(call(eng, "evil", "t4999", t + 26 * 3600 * S), OMEGA_ALLOW);   /* a day and a step on: room again */
     omega_policy_engine_free(eng);
     omega_policy_set_free(ps);
     return 0;
