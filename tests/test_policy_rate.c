@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/agent.h"
+#include "core/buf.h"
 #include "core/labels.h"
+#include "core/monitor.h"
+#include "core/runtime.h"
 #include "policy/policy.h"
 #include "tests/test.h"
 
@@ -256,6 +260,62 @@ OMEGA_TEST(policy_rate_validated)
     CHECK_MSG(strstr(out, "r.cedar:2:") && strstr(out, "not `weekly`"), "%s", out);
     CHECK_MSG(strstr(out, "r.cedar:4:") && strstr(out, "against a string"), "%s", out);
     CHECK_MSG(strstr(out, "against a decimal"), "%s", out);
+    omega_policy_set_free(ps);
+    return 0;
+}
+
+static int ok_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    (void)rq;
+    return omega_buf_printf(rp->out, "ok");
+}
+
+/* Six calls of each tool; the exit code is 10 × lookups allowed + quota calls allowed. */
+static int six_each(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    int lookups = 0, quota = 0;
+    for (int i = 0; i < 6; i++) {
+        char out[64];
+        size_t n;
+        lookups += omega_agent_call_tool(ag, "lookup", "{}", 2, out, sizeof out, &n) == 0;
+        quota += omega_agent_call_tool(ag, "quota", "{}", 2, out, sizeof out, &n) == 0;
+    }
+    return 10 * lookups + quota;
+}
+
+/* End to end: the runtime's monitor with the engine as decider. context.count comes from the
+ * runtime's per-agent counts and context.rate from the engine's windows on the runtime's clock. */
+OMEGA_TEST_TIMEOUT(policy_rate_through_the_runtime, 30)
+{
+    struct omega_policy_set *ps =
+        parse("permit(principal, action == Action::\"tools/call\", resource == Tool::\"lookup\")\n"
+              "  when { context.rate.minute < 4 };\n"
+              "permit(principal, action == Action::\"tools/call\", resource == Tool::\"quota\")\n"
+              "  when { context.count < 2 };\n");
+    CHECK(ps);
+    struct omega_policy_engine *eng = omega_policy_engine_new(ps, NULL);
+    CHECK(eng);
+    struct omega_monitor mon;
+    omega_monitor_init(&mon);
+    omega_monitor_set_decider(&mon, omega_policy_decide, eng);
+    struct omega_error err = {0};
+    struct omega_runtime *rt = omega_runtime_new(NULL, &mon, &err);
+    CHECK_MSG(rt != NULL, "%s", err.msg);
+    CHECK(omega_runtime_register_tool(rt, "lookup", ok_tool, NULL) == 0);
+    CHECK(omega_runtime_register_tool(rt, "quota", ok_tool, NULL) == 0);
+    int a = omega_runtime_spawn(rt, "a", six_each, NULL, 0, &err);
+    int b = omega_runtime_spawn(rt, "b", six_each, NULL, 0, &err);
+    CHECK_MSG(a >= 0 && b >= 0, "%s", err.msg);
+    struct omega_agent_status st;
+    CHECK(omega_runtime_wait(rt, a, 20000, &st) == 0);
+    CHECK_MSG(st.exit_code == 42, "agent a: exit %d (%s)", st.exit_code, st.reason);   /* 4 lookups, 2 quota */
+    CHECK(omega_runtime_wait(rt, b, 20000, &st) == 0);
+    CHECK_MSG(st.exit_code == 42, "agent b: exit %d (%s)", st.exit_code, st.reason);   /* its own windows */
+    omega_runtime_free(rt);
+    omega_policy_engine_free(eng);
     omega_policy_set_free(ps);
     return 0;
 }
