@@ -35,7 +35,7 @@ struct omega_action {
     const json_t *args;       /* borrowed, may be NULL: MCP params.arguments (or the message) */
     const struct omega_labels *labels;  /* borrowed: the join of all the agent has read */
     uint64_t count;           /* earlier allowed calls of this (agent, method, target) in the session */
-    uint64_t now_ns;          /* time of the request (monotonic), for sliding windows */
+    uint64_t now_ns;          /* time of the request (monotonic ns) for context.rate's windows; 0: now */
 };
 
 enum omega_verdict { OMEGA_ALLOW = 0, OMEGA_DENY = 1, OMEGA_ASK = 2, OMEGA_REDACT = 3 };

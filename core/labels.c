@@ -38,28 +38,41 @@ int omega_label_set_add(struct omega_label_set *s, const char *name)
     return 0;
 }
 
-static int set_union(struct omega_label_set *out, const struct omega_label_set *a, const struct omega_label_set *b)
+/* Names of b missing from a (both sorted, unique): one merge walk, nothing copied. */
+static uint32_t set_missing(const struct omega_label_set *a, const struct omega_label_set *b)
 {
-    /* Merge of two sorted sets. */
-    struct omega_label_set r;
-    r.n = 0;
-    uint32_t i = 0, j = 0;
-    while (i < a->n || j < b->n) {
-        const char *next;
-        if (j == b->n) next = a->name[i++];
-        else if (i == a->n) next = b->name[j++];
-        else {
-            int c = strcmp(a->name[i], b->name[j]);
-            next = c <= 0 ? a->name[i] : b->name[j];
-            if (c <= 0) i++;
-            if (c >= 0) j++;
+    uint32_t i = 0, j = 0, extra = 0;
+    while (j < b->n) {
+        if (i == a->n)
+            return extra + (b->n - j);
+        int c = strcmp(a->name[i], b->name[j]);
+        if (c <= 0)
+            i++;
+        if (c >= 0) {
+            extra += c > 0;
+            j++;
         }
-        if (r.n == OMEGA_LABEL_SET_MAX)
-            return OMEGA_EQUOTA;
-        memcpy(r.name[r.n++], next, OMEGA_LABEL_NAME_MAX);
     }
-    memcpy(out, &r, sizeof r);
-    return 0;
+    return extra;
+}
+
+/* a := a ∪ b in place, merging from the back so no temporary set is built; the caller checked that
+ * extra (= set_missing(a, b)) more names fit. */
+static void set_merge(struct omega_label_set *a, const struct omega_label_set *b, uint32_t extra)
+{
+    if (!extra)
+        return;
+    int64_t i = (int64_t)a->n - 1, j = (int64_t)b->n - 1, k = (int64_t)(a->n + extra) - 1;
+    while (j >= 0) {
+        int c = i >= 0 ? strcmp(a->name[i], b->name[j]) : -1;
+        if (c > 0) {
+            memcpy(a->name[k--], a->name[i--], OMEGA_LABEL_NAME_MAX);
+        } else {
+            memcpy(a->name[k--], b->name[j--], OMEGA_LABEL_NAME_MAX);
+            i -= c == 0;   /* equal names: b's copy stands for both */
+        }
+    }
+    a->n += extra;
 }
 
 static void set_intersect(struct omega_label_set *a, const struct omega_label_set *b)
@@ -73,15 +86,18 @@ static void set_intersect(struct omega_label_set *a, const struct omega_label_se
 
 int omega_labels_join(struct omega_labels *acc, const struct omega_labels *in)
 {
-    struct omega_label_set classes, regions;
-    OMEGA_TRY(set_union(&classes, &acc->classes, &in->classes));
-    OMEGA_TRY(set_union(&regions, &acc->regions, &in->regions));
-    acc->classes = classes;
-    acc->regions = regions;
+    /* Both sets are checked before either changes, so a join over quota leaves acc as it was. Once
+     * an agent's context holds what it reads, nothing is missing and nothing is copied. */
+    uint32_t xc = set_missing(&acc->classes, &in->classes), xr = set_missing(&acc->regions, &in->regions);
+    if (acc->classes.n + xc > OMEGA_LABEL_SET_MAX || acc->regions.n + xr > OMEGA_LABEL_SET_MAX)
+        return OMEGA_EQUOTA;
+    set_merge(&acc->classes, &in->classes, xc);
+    set_merge(&acc->regions, &in->regions, xr);
     acc->untrusted |= in->untrusted;
     if (!in->readers_any) {
         if (acc->readers_any) {
-            acc->readers = in->readers;
+            acc->readers.n = in->readers.n;
+            memcpy(acc->readers.name, in->readers.name, (size_t)in->readers.n * OMEGA_LABEL_NAME_MAX);
             acc->readers_any = 0;
         } else {
             set_intersect(&acc->readers, &in->readers);

@@ -65,25 +65,41 @@ int omega_monitor_record(struct omega_monitor *m, const struct omega_action *a, 
     return 0;
 }
 
-static void put_field(SHA256_CTX *h, const void *p, size_t n)
+static void put_len(uint8_t buf[8], size_t n)
 {
-    uint8_t len[8];
     for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)((uint64_t)n >> (8 * i));
-    SHA256_Update(h, len, 8);
-    if (n)
-        SHA256_Update(h, p, n);
+        buf[i] = (uint8_t)((uint64_t)n >> (8 * i));
 }
 
 void omega_monitor_io_digest(const char *agent, const char *method, const char *target, const void *payload,
                              size_t plen, uint8_t out[32])
 {
+    /* The fields go through one stack buffer and a single SHA-256 update: per-field updates cost
+     * about as much as hashing a typical tool call's bytes. Larger inputs stream the same bytes. */
+    const void *fp[4] = {agent, method, target, payload};
+    size_t fl[4] = {strlen(agent), strlen(method), strlen(target), plen};
+    uint8_t buf[1024];
     SHA256_CTX h;
     SHA256_Init(&h);
-    put_field(&h, agent, strlen(agent));
-    put_field(&h, method, strlen(method));
-    put_field(&h, target, strlen(target));
-    put_field(&h, payload, plen);
+    size_t used = 0;
+    for (int f = 0; f < 4; f++) {
+        if (fl[f] + 8 > sizeof buf - used) {
+            SHA256_Update(&h, buf, used);
+            used = 0;
+        }
+        put_len(buf + used, fl[f]);
+        used += 8;
+        if (fl[f] + 8 <= sizeof buf) {
+            if (fl[f])
+                memcpy(buf + used, fp[f], fl[f]);
+            used += fl[f];
+        } else {
+            SHA256_Update(&h, buf, used);
+            SHA256_Update(&h, fp[f], fl[f]);
+            used = 0;
+        }
+    }
+    SHA256_Update(&h, buf, used);
     SHA256_Final(out, &h);
 }
 

@@ -13,7 +13,8 @@ static const char usage_top[] =
     "       omega policy eval   --policies P [--entities E.json] [--links L.json] (--request R.json | --requests R.jsonl) [--json]\n"
     "       omega policy replay --policies P [--entities E.json] [--links L.json] TRACE.jsonl\n"
     "Cedar policies (policy0, policy1, … in source order) with agent extensions: context.labels,\n"
-    "context.args, context.count; @decision(\"ask\"|\"redact\") and @redact(\"a,b\") annotations.\n"
+    "context.args, context.count, context.rate.{minute,hour,day} (replay: \"ts\" seconds per event);\n"
+    "@decision(\"ask\"|\"redact\") and @redact(\"a,b\") annotations.\n"
     "Exit: 0 valid/allowed, 1 invalid/not allowed, 2 usage or input error.\n";
 
 struct opts {
@@ -110,24 +111,25 @@ static int cmd_check(int argc, char **argv)
         return rc == OMEGA_EFORMAT ? OMEGA_EXIT_NEGATIVE : OMEGA_EXIT_USAGE;
     }
     int problems = 0;
-    char *out = NULL;
+    json_t *schema = NULL;
     if (o.schema) {
         json_error_t je;
-        json_t *s = json_load_file(o.schema, 0, &je);
-        if (!s) {
+        schema = json_load_file(o.schema, 0, &je);
+        if (!schema) {
             fprintf(stderr, "omega: policy check: %s:%d:%d: %s\n", o.schema, je.line, je.column, je.text);
             omega_policy_set_free(ps);
             return OMEGA_EXIT_USAGE;
         }
-        out = calloc(1, 65536);
-        problems = out ? omega_policy_validate(ps, s, o.policies, out, 65536, &err) : OMEGA_ENOMEM;
-        json_decref(s);
-        if (problems < 0) {
-            fprintf(stderr, "omega: policy check: %s: %s\n", o.schema, err.msg);
-            free(out);
-            omega_policy_set_free(ps);
-            return OMEGA_EXIT_USAGE;
-        }
+    }
+    /* Without a schema the agent extensions are still checked (context.rate's fields, counts' types). */
+    char *out = calloc(1, 65536);
+    problems = out ? omega_policy_validate(ps, schema, o.policies, out, 65536, &err) : OMEGA_ENOMEM;
+    json_decref(schema);
+    if (problems < 0) {
+        fprintf(stderr, "omega: policy check: %s: %s\n", o.schema ? o.schema : o.policies, err.msg);
+        free(out);
+        omega_policy_set_free(ps);
+        return OMEGA_EXIT_USAGE;
     }
     if (o.json) {
         json_t *j = json_pack("{s:b, s:i, s:[]}", "valid", problems == 0, "policies", (int)omega_policy_set_count(ps),
@@ -235,7 +237,7 @@ static int cmd_eval(int argc, char **argv)
 struct agent_state {
     char *name;
     struct omega_labels labels;
-    struct count { char *key; uint64_t n; double *ts; size_t nts; } *counts;   /* ts: times of allowed calls */
+    struct count { char *key; uint64_t n; } *counts;
     size_t ncounts;
 };
 
@@ -285,11 +287,11 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
                        struct agent_state **agents, size_t *nagents, char *why, size_t whylen, int *not_allowed,
                        double *now)
 {
-    /* "ts": seconds (any origin) for the sliding windows; an event without one keeps the last time. */
+    /* "ts": seconds from any origin for the sliding windows; an event without one keeps the last time. */
     const json_t *ts = json_object_get(ev, "ts");
     if (ts) {
-        if (!json_is_number(ts)) {
-            snprintf(why, whylen, "\"ts\" must be a number of seconds");
+        if (!json_is_number(ts) || !(json_number_value(ts) >= 0) || json_number_value(ts) > 1e10) {
+            snprintf(why, whylen, "\"ts\" must be a number of seconds from 0 to 1e10");
             return -1;
         }
         *now = json_number_value(ts);
@@ -388,27 +390,16 @@ static int replay_line(struct omega_policy_engine *eng, const struct omega_polic
         return -1;
     }
     a.count = cnt->n;
-    struct omega_policy_rates rates = {0};
-    for (size_t i = 0; i < cnt->nts; i++) {
-        double age = *now - cnt->ts[i];
-        rates.minute += age < 60;
-        rates.hour += age < 3600;
-        rates.day += age < 86400;
-    }
+    /* context.rate comes from the engine's own windows, on the trace's clock; 1 ns past the origin
+     * because a time of 0 means "read the clock". */
+    a.now_ns = (uint64_t)(*now * 1e9) + 1;
     struct omega_decision d;
-    if (omega_policy_decide_rates(eng, &a, &rates, &d, NULL)) {
+    if (omega_policy_decide(eng, &a, &d)) {
         snprintf(why, whylen, "the arguments cannot be judged (nesting or size beyond the engine's limits)");
         return -1;
     }
     if (d.verdict == OMEGA_ALLOW || d.verdict == OMEGA_REDACT) {
         cnt->n++;
-        double *nt = realloc(cnt->ts, (cnt->nts + 1) * sizeof *nt);
-        if (!nt) {
-            snprintf(why, whylen, "out of memory");
-            return -1;
-        }
-        cnt->ts = nt;
-        cnt->ts[cnt->nts++] = *now;
     } else
         *not_allowed = 1;
     json_t *out = json_pack("{s:I, s:s, s:s, s:[]}", "line", (json_int_t)lineno, "agent", agent, "decision",
@@ -498,7 +489,6 @@ static int cmd_replay(int argc, char **argv)
         for (size_t i = 0; i < nagents; i++) {
             for (size_t k = 0; k < agents[i].ncounts; k++) {
                 free(agents[i].counts[k].key);
-                free(agents[i].counts[k].ts);
             }
             free(agents[i].counts);
             free(agents[i].name);

@@ -119,6 +119,45 @@ int pindex_build(struct omega_policy_set *ps)
     return 0;
 }
 
+/* 1 when e reads context.rate, or hands the whole context on (`context == {...}`), where the rates
+ * would show too. */
+static int expr_reads_rate(const struct pexpr *e)
+{
+    if (!e)
+        return 0;
+    static const struct pstr rate = {"rate", 4, 0};
+    const struct pexpr *on = e->a;
+    if ((e->op == PE_ATTR || e->op == PE_HAS) && on && on->op == PE_VAR && on->var == PVAR_CONTEXT)
+        return e->name.n == rate.n && memcmp(e->name.p, rate.p, rate.n) == 0;
+    if (e->op == PE_VAR && e->var == PVAR_CONTEXT)
+        return 1;
+    if (expr_reads_rate(e->a) || expr_reads_rate(e->b) || expr_reads_rate(e->c))
+        return 1;
+    for (uint32_t i = 0; i < e->nargs; i++)
+        if (expr_reads_rate(e->args[i]))
+            return 1;
+    return 0;
+}
+
+static int policy_reads_rate(const struct ppolicy *p)
+{
+    for (uint32_t i = 0; i < p->nconds; i++)
+        if (expr_reads_rate(p->conds[i]))
+            return 1;
+    return 0;
+}
+
+int pset_reads_rate(const struct omega_policy_set *ps)
+{
+    for (uint32_t i = 0; i < ps->npol; i++)
+        if (policy_reads_rate(ps->pol[i]))
+            return 1;
+    for (uint32_t i = 0; i < ps->ntmpl; i++)
+        if (policy_reads_rate(ps->tmpl[i]))
+            return 1;
+    return 0;
+}
+
 int omega_policy_set_parse(const char *text, size_t len, const char *file, struct omega_policy_set **out,
                            struct omega_error *err)
 {
@@ -131,6 +170,7 @@ int omega_policy_set_parse(const char *text, size_t len, const char *file, struc
         /* Resolve the slot of linked policies (none yet) and fix each policy's place in source order. */
         for (uint32_t i = 0; i < ps->npol; i++)
             ps->pol[i]->idx = i;
+        ps->reads_rate = pset_reads_rate(ps);   /* templates included: links share their conditions */
         rc = pindex_build(ps);
         if (rc)
             omega_error_set(err, rc, __FILE__, __LINE__, "out of memory");
@@ -365,6 +405,7 @@ json_t *omega_policy_result_json(const struct omega_policy_set *ps, const struct
 struct omega_policy_engine {
     const struct omega_policy_set *ps;   /* swapped atomically on reload */
     const struct omega_entities *es;
+    struct prate *rate;                  /* context.rate's windows: kept across reloads */
 };
 
 static struct pstr k_agent, k_action, k_tool, k_data, k_host, k_model, k_resource, k_args, k_labels, k_count,
@@ -392,9 +433,14 @@ struct omega_policy_engine *omega_policy_engine_new(const struct omega_policy_se
 {
     consts_init();
     struct omega_policy_engine *e = calloc(1, sizeof *e);
-    if (e) {
-        e->ps = ps;
-        e->es = es;
+    if (!e)
+        return NULL;
+    e->ps = ps;
+    e->es = es;
+    /* The directory only (a pointer per agent slot); an agent's windows come with its first call. */
+    if (!(e->rate = prate_new(PRATE_AGENTS))) {
+        free(e);
+        return NULL;
     }
     return e;
 }
@@ -406,6 +452,9 @@ const struct omega_policy_set *omega_policy_engine_swap(struct omega_policy_engi
 
 void omega_policy_engine_free(struct omega_policy_engine *eng)
 {
+    if (!eng)
+        return;
+    prate_free(eng->rate);
     free(eng);
 }
 
@@ -524,21 +573,28 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
     ctx[nctx].k = k_count;
     ctx[nctx].v.t = PV_LONG;
     ctx[nctx++].v.u.i = (int64_t)a->count;
-    if (rates) {
-        struct pfield *rf = parena_alloc(3 * sizeof *rf);
+    /* context.rate: the caller's figures when given, else the engine's own windows when a policy
+     * reads them (held locked until the decision is counted, so one agent's calls count exactly). */
+    int track = !rates && ps->reads_rate;
+    struct pfield *rf = NULL;
+    if (rates || track) {
+        rf = parena_alloc(PRATE_WINDOWS * sizeof *rf);
         if (!rf)
             return OMEGA_ENOMEM;
-        memset(rf, 0, 3 * sizeof *rf);
-        const uint64_t vals[3] = {rates->minute, rates->hour, rates->day};
-        const struct pstr *keys[3] = {&k_minute, &k_hour, &k_day};
-        for (int i = 0; i < 3; i++) {
+        memset(rf, 0, PRATE_WINDOWS * sizeof *rf);
+        const struct pstr *keys[PRATE_WINDOWS] = {&k_minute, &k_hour, &k_day};
+        for (int i = 0; i < PRATE_WINDOWS; i++) {
             rf[i].k = *keys[i];
             rf[i].v.t = PV_LONG;
-            rf[i].v.u.i = (int64_t)vals[i];
+        }
+        if (rates) {
+            rf[0].v.u.i = (int64_t)rates->minute;
+            rf[1].v.u.i = (int64_t)rates->hour;
+            rf[2].v.u.i = (int64_t)rates->day;
         }
         ctx[nctx].k = k_rate;
         ctx[nctx].v.t = PV_RECORD;
-        ctx[nctx].v.n = 3;
+        ctx[nctx].v.n = PRATE_WINDOWS;
         ctx[nctx++].v.u.rec = rf;
     }
     memset(&rq.context, 0, sizeof rq.context);
@@ -546,6 +602,15 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
     rq.context.n = nctx;
     rq.context.u.rec = ctx;
 
+    /* From here to prate_end nothing returns early: the agent's windows are locked. */
+    struct prate_ticket tk;
+    if (track) {
+        uint64_t w[PRATE_WINDOWS];
+        prate_begin(eng->rate, a->agent, a->kind == OMEGA_ACT_OTHER ? a->method : omega_action_kind_name(a->kind),
+                    a->target ? a->target : "", a->now_ns, &tk, w);
+        for (int i = 0; i < PRATE_WINDOWS; i++)
+            rf[i].v.u.i = (int64_t)w[i];
+    }
     uint32_t reasons_local[64], errs_local[1];   /* errors are only counted here */
     struct presult pr = {.reasons = r ? r->reasons : reasons_local, .reasons_cap = r ? (ps->npol ? ps->npol : 1) : 64,
                          .errs = r ? r->errors : errs_local, .errmsg = r ? r->errmsg : NULL,
@@ -556,6 +621,8 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
     const char *redact[OMEGA_DECISION_MAX_REDACT];
     uint32_t nredact;
     agent_verdict(ps, pr.allow, pr.reasons, pr.nreasons, &v, redact, &nredact);
+    if (track)
+        prate_end(eng->rate, &tk, v == OMEGA_ALLOW || v == OMEGA_REDACT);
     d->verdict = v;
     d->npolicies = pr.nreasons < OMEGA_DECISION_MAX_POLICIES ? pr.nreasons : OMEGA_DECISION_MAX_POLICIES;
     for (uint32_t i = 0; i < d->npolicies; i++)

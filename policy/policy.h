@@ -76,13 +76,14 @@ struct omega_policy_engine *omega_policy_engine_new(const struct omega_policy_se
 const struct omega_policy_set *omega_policy_engine_swap(struct omega_policy_engine *eng, const struct omega_policy_set *ps);
 /* Free an engine; NULL is a no-op. */
 void omega_policy_engine_free(struct omega_policy_engine *eng);
-/* Decide one agent action (the fixed action → request mapping of core/decision.h). */
+/* Decide one agent action (the fixed action → request mapping of core/decision.h). When a policy
+ * reads context.rate, the engine keeps its sliding windows itself (clock: a->now_ns). */
 int omega_policy_decide(void *ctx, const struct omega_action *a, struct omega_decision *d);
 /* Same, also filling a full result (for reporting errors); r may be NULL. */
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r);
 /* Sliding windows: earlier allowed calls of the same (agent, method, target) in the last minute,
- * hour and day, kept by the caller (the runtime or a replay). */
+ * hour and day, for a caller that keeps its own (the engine's are then left alone). */
 struct omega_policy_rates {
     uint64_t minute, hour, day;
 };
@@ -93,6 +94,8 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
 
 /* Validate a policy set against a Cedar JSON schema: unknown entity types, actions, attributes and
  * actions applied to the wrong types are reported one per line as "file:line:col: message" into out.
+ * The agent extensions are checked with or without a schema (schema NULL: only they are): a
+ * context.rate field other than minute, hour and day, or a count ordered against a non-Long.
  * Returns the number of problems found (0: valid), or a negative code for a malformed schema. */
 int omega_policy_validate(const struct omega_policy_set *ps, const json_t *schema, const char *file, char *out,
                           size_t outlen, struct omega_error *err);

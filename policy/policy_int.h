@@ -195,6 +195,7 @@ struct omega_policy_set {
      * equality tests in scopes and conditions are a pointer compare. */
     const struct puid **uids;     /* open addressing (malloc'd) */
     uint32_t uids_cap, nuids;
+    int reads_rate;               /* some condition reads context.rate: decisions keep its windows */
 };
 
 struct pbucket {
@@ -259,6 +260,35 @@ int pol_authorize(const struct omega_policy_set *ps, const struct omega_entities
 const struct puid *pset_intern(struct omega_policy_set *ps, const struct puid *u);
 /* The set's copy of u, or u when the policies never name it. */
 const struct puid *pset_canon(const struct omega_policy_set *ps, const struct puid *u);
+
+/* ---- sliding windows for context.rate (policy/rate.c) ---- */
+
+#define PRATE_WINDOWS 3              /* minute, hour, day */
+#define PRATE_TOOLS 64               /* (method, target) pairs with live windows per agent */
+#define PRATE_AGENTS 4096            /* agents an engine keeps windows for */
+#define PRATE_UNKNOWN 2147483647u    /* what the windows read when there is no room to count */
+
+struct prate;
+/* One decision's hold on an agent's windows, from prate_begin to prate_end. */
+struct prate_ticket {
+    void *lock;                      /* the stripe held */
+    void *block;                     /* the agent's windows, or NULL */
+    int slot;                        /* the entry to count into, or -1 */
+    uint64_t claim;                  /* key to claim the entry for (a first call), or 0 */
+    uint32_t step[PRATE_WINDOWS];    /* the decision's time, in each window's steps */
+};
+/* Windows for up to `agents` agents (owned; the agents' blocks are made on first use). */
+struct prate *prate_new(uint32_t agents);
+/* Free the windows; NULL is a no-op. */
+void prate_free(struct prate *r);
+/* Lock the agent's windows and read the counts of (method, target) at now_ns (0: the monotonic
+ * clock) into out (minute, hour, day). Every prate_begin is followed by one prate_end. */
+void prate_begin(struct prate *r, const char *agent, const char *method, const char *target, uint64_t now_ns,
+                 struct prate_ticket *t, uint64_t out[PRATE_WINDOWS]);
+/* Count the call when the policies allowed it, and unlock. */
+void prate_end(struct prate *r, struct prate_ticket *t, int allowed);
+/* 1 when a condition of the set reads context.rate (or the whole context). */
+int pset_reads_rate(const struct omega_policy_set *ps);
 
 /* Parser entry (policy/parse.c). */
 int pparse(struct omega_policy_set *ps, const char *text, size_t len, const char *file, struct omega_error *err);

@@ -107,10 +107,51 @@ struct known {
     const json_t *principal, *resource, *context;   /* attribute maps when the type is known */
 };
 
+static int name_is(const struct pstr *s, const char *name)
+{
+    return s->n == strlen(name) && memcmp(s->p, name, s->n) == 0;
+}
+
+/* e is context.<name>. */
+static int is_context_attr(const struct pexpr *e, const char *name)
+{
+    return e && e->op == PE_ATTR && e->a && e->a->op == PE_VAR && e->a->var == PVAR_CONTEXT && name_is(&e->name, name);
+}
+
+/* e is one of the agent context's counters (context.count, context.rate.minute/hour/day): a Long. */
+static int is_counter(const struct pexpr *e)
+{
+    return is_context_attr(e, "count") || (e && e->op == PE_ATTR && is_context_attr(e->a, "rate"));
+}
+
+/* The agent extensions' own checks, with or without a schema: context.rate has the three windows
+ * only, and the counters are Longs (compared with anything else, the policy would always error). */
+static void check_agent_ext(struct vctx *v, const struct pexpr *e)
+{
+    if (e->op == PE_ATTR && is_context_attr(e->a, "rate") && !name_is(&e->name, "minute") &&
+        !name_is(&e->name, "hour") && !name_is(&e->name, "day"))
+        problem(v, e->line, e->col, "context.rate has `minute`, `hour` and `day`, not `%.*s`", (int)e->name.n, e->name.p);
+    if (e->op >= PE_LT && e->op <= PE_GE && e->a && e->b) {
+        const struct pexpr *lit = is_counter(e->a) ? e->b : is_counter(e->b) ? e->a : NULL;
+        if (lit && lit->op == PE_LIT && lit->lit.t != PV_LONG)
+            problem(v, lit->line, lit->col, "a count (context.count, context.rate.*) is a Long; ordering it against a %s always errors",
+                    pv_type_name(lit->lit.t));
+    }
+}
+
 static void check_expr(struct vctx *v, const struct pexpr *e, const struct known *k)
 {
     if (!e)
         return;
+    check_agent_ext(v, e);
+    if (!v->schema) {
+        check_expr(v, e->a, k);
+        check_expr(v, e->b, k);
+        check_expr(v, e->c, k);
+        for (uint32_t i = 0; i < e->nargs; i++)
+            check_expr(v, e->args[i], k);
+        return;
+    }
     if (e->op == PE_LIT && e->lit.t == PV_ENTITY)
         check_uid(v, e->lit.u.e, e->line, e->col);
     if (e->op == PE_IS) {
@@ -163,6 +204,12 @@ static int type_listed(const json_t *list, const struct pstr *t)
 
 static void check_policy(struct vctx *v, const struct ppolicy *p)
 {
+    if (!v->schema) {
+        struct known none = {0};
+        for (uint32_t i = 0; i < p->nconds; i++)
+            check_expr(v, p->conds[i], &none);
+        return;
+    }
     const struct pscope_c *sc[3] = {&p->principal, &p->action, &p->resource};
     for (int i = 0; i < 3; i++) {
         if (sc[i]->e && !sc[i]->slot)
@@ -219,14 +266,16 @@ static void check_policy(struct vctx *v, const struct ppolicy *p)
 int omega_policy_validate(const struct omega_policy_set *ps, const json_t *schema, const char *file, char *out,
                           size_t outlen, struct omega_error *err)
 {
-    if (!json_is_object(schema))
+    if (schema && !json_is_object(schema))
         OMEGA_FAIL(err, OMEGA_EFORMAT, "schema: expected a JSON object of namespaces");
     const char *ns;
     const json_t *nv;
-    json_object_foreach((json_t *)schema, ns, nv) {
-        if (!json_is_object(nv) || !json_is_object(json_object_get(nv, "entityTypes")) ||
-            !json_is_object(json_object_get(nv, "actions")))
-            OMEGA_FAIL(err, OMEGA_EFORMAT, "schema: namespace \"%s\" needs \"entityTypes\" and \"actions\" objects", ns);
+    if (schema) {
+        json_object_foreach((json_t *)schema, ns, nv) {
+            if (!json_is_object(nv) || !json_is_object(json_object_get(nv, "entityTypes")) ||
+                !json_is_object(json_object_get(nv, "actions")))
+                OMEGA_FAIL(err, OMEGA_EFORMAT, "schema: namespace \"%s\" needs \"entityTypes\" and \"actions\" objects", ns);
+        }
     }
     struct vctx v = {.schema = schema, .file = file ? file : "<policies>", .out = out, .outlen = outlen};
     if (out && outlen)

@@ -400,8 +400,9 @@ static int sh(char *out, size_t len, const char *cmd)
 
 OMEGA_TEST(policy_cli_examples_replay)
 {
-    static const char *const bundles[] = {"payments", "data-residency", "untrusted-recipients", "inter-agent"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const bundles[] = {"payments", "data-residency", "untrusted-recipients", "inter-agent",
+                                          "rate-limits"};
+    for (size_t i = 0; i < sizeof bundles / sizeof bundles[0]; i++) {
         char cmd[2048], out[8192], want[8192];
         snprintf(cmd, sizeof cmd, "cd '%s/policy/examples/%s' && '%s' policy check --policies policies.cedar", OMEGA_SRCDIR,
                  bundles[i], omega_test_omega_bin());
