@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Llama-2 shapes from the published configs; the 8-bit 70B is how it fits one 80 GB GPU. */
 static const struct omega_model_preset presets[] = {
@@ -375,7 +376,7 @@ static int fit_points_in(const json_t *j)
     return n;
 }
 
-/* The newest run folder of a suite holding a summary.json (by its modification time). For llm only runs
+/* The newest run folder of a suite holding a summary.json (by the run's date). For llm only runs
  * measured on a GPU count, so an emu run cannot pass itself off as a calibration, and among those the
  * one with the most single-GPU points (a tensor-parallel run on other cards calibrates nothing here). */
 static json_t *newest_summary(const char *results_dir, const char *suite, char *path, size_t pathlen)
@@ -397,12 +398,20 @@ static json_t *newest_summary(const char *results_dir, const char *suite, char *
         struct stat st;
         if (stat(p, &st) < 0)
             continue;
-        double t = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec * 1e-9;
-        if (!is_llm && t <= best_t)
-            continue;
         json_t *j = json_load_file(p, 0, NULL);
         if (!j)
             continue;
+        /* The run's own date (machine.json's, copied into the summary), else the file's mtime: a fresh
+         * clone gives every file the checkout's mtime. */
+        double t = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec * 1e-9;
+        const char *date = json_string_value(json_object_get(json_object_get(j, "machine"), "date"));
+        struct tm tm = {0};
+        if (date && strptime(date, "%Y-%m-%dT%H:%M:%SZ", &tm))
+            t = (double)timegm(&tm);
+        if (!is_llm && t <= best_t) {
+            json_decref(j);
+            continue;
+        }
         int pts = 0;
         if (is_llm) {
             const char *be = json_string_value(json_object_get(json_object_get(j, "machine"), "backend"));
