@@ -122,6 +122,10 @@ struct omega_runtime {
     void *event_ctx;
     _Atomic uint64_t served;
     uint64_t egress_bytes;
+    int pinned;                     /* cfg.pin took effect: rt_cpus holds one CPU, agent_cpus the others */
+    cpu_set_t rt_cpus, agent_cpus;
+    uint64_t pure_ns;               /* the serve loop's pure spin after work, before it yields at each look */
+    struct omega_chan_wait wait_runtime, wait_peer;   /* what each agent is told at spawn */
 };
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h)
@@ -671,8 +675,11 @@ int omega_runtime_complete(struct omega_runtime *rt, uint64_t ticket, int status
 static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
+    if (rt->pinned)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof rt->rt_cpus, &rt->rt_cpus);
     uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns(), prev = 0, nospin_until = 0;
-    unsigned tick = 0, idle = 0;
+    uint64_t nospin_ns = 0, last_gap = 0;
+    uint64_t polled = last;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
         if (__atomic_load_n(&rt->done_head, __ATOMIC_RELAXED))   /* a peek; drain_completions takes the lock */
@@ -684,25 +691,34 @@ static void *serve(void *arg)
             work += service(rt, a);
             pending |= a->has_pending;
         }
-        if ((++tick & 63) == 0)
-            poll_events(rt, 0);   /* deaths and control, even while busy */
         uint64_t now = omega_now_ns();
+        if (now - polled > 100000) {   /* deaths and control, even while busy; by time, not by rounds */
+            poll_events(rt, 0);
+            polled = now;
+        }
         if (work) {
             last = now;
-            idle = 0;
             prev = 0;
             continue;
         }
-        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS)
-            nospin_until = now + 20000000ull;   /* descheduled while idle-spinning: busy machine, sleep for 20 ms */
+        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS) {
+            /* Descheduled while idle-spinning: other work wants this CPU, so sleep between requests
+             * for a while: 1 ms at first (one interrupt is no trend), doubling to 20 ms while it
+             * keeps happening. */
+            nospin_ns = nospin_ns && now - last_gap < 100000000ull ? (nospin_ns < 10000000ull ? 2 * nospin_ns : 20000000ull)
+                                                                   : 1000000ull;
+            nospin_until = now + nospin_ns;
+            last_gap = now;
+        }
         prev = now;
         if (now - last < spin_ns && now >= nospin_until) {
-            if (++idle > 256)
-                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
+            if (now - last < rt->pure_ns) {
 #if defined(__x86_64__)
-            else
                 __builtin_ia32_pause();
 #endif
+            } else {
+                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
+            }
             continue;
         }
         /* Going to sleep: ask every agent to ring, then look once more (Dekker with omega_chan_ag_send). */
@@ -729,6 +745,41 @@ static void *serve(void *arg)
 
 /* ---- public ------------------------------------------------------------------------------------ */
 
+/* Who may spin where. A waiter that spins without system calls (pure) answers in a fraction of a
+ * microsecond, but only while it does not sit on a CPU that the party it waits for needs; yielding
+ * at each look is safe on a shared CPU but costs a system call per look (and a context switch, about
+ * 2.5 us on a virtual machine, when it hands the CPU over). So: the serve thread spins purely when it
+ * owns its CPU (pinned), or when there are CPUs for it and two agents besides; an agent waiting for
+ * the runtime spins purely for a short while when the runtime can be on another CPU; an agent waiting
+ * for another agent (recv) yields at once unless agents have CPUs of their own. */
+static void plan_cpus(struct omega_runtime *rt)
+{
+    cpu_set_t all;
+    int ncpu = 1;
+    if (sched_getaffinity(0, sizeof all, &all) == 0)
+        ncpu = CPU_COUNT(&all);
+    int agent_cpus = ncpu;
+    if (rt->cfg.pin && ncpu >= 2) {
+        int last = -1;
+        for (int i = 0; i < CPU_SETSIZE; i++)
+            if (CPU_ISSET(i, &all))
+                last = i;
+        CPU_ZERO(&rt->rt_cpus);
+        CPU_SET(last, &rt->rt_cpus);
+        rt->agent_cpus = all;
+        CPU_CLR(last, &rt->agent_cpus);
+        rt->pinned = 1;
+        agent_cpus = ncpu - 1;
+    } else if (rt->cfg.pin) {
+        omega_log(OMEGA_LOG_WARN, "runtime: pinning needs at least 2 CPUs (have %d); not pinned", ncpu);
+    }
+    uint32_t spin = rt->cfg.agent_spin_us * 1000u;
+    rt->pure_ns = rt->pinned || ncpu >= 4 ? (uint64_t)rt->cfg.spin_us * 1000 : OMEGA_CHAN_PURE_NS / 2;
+    rt->wait_runtime = (struct omega_chan_wait){.pure_ns = ncpu >= 2 ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
+    rt->wait_peer = (struct omega_chan_wait){
+        .pure_ns = (rt->pinned ? agent_cpus >= 2 : ncpu >= 4) ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
+}
+
 struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, struct omega_monitor *mon,
                                         struct omega_error *err)
 {
@@ -743,12 +794,13 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     if (!c->ring_bytes) c->ring_bytes = OMEGA_CHAN_RING_DEFAULT;
     if (!c->max_agents) c->max_agents = 1024;
     if (!c->spin_us) c->spin_us = 50;
-    if (!c->agent_spin_us) c->agent_spin_us = 20;
+    if (!c->agent_spin_us) c->agent_spin_us = 50;
     if (!c->flood_kill) c->flood_kill = 1000;
     if (!c->inbox_bytes) c->inbox_bytes = 8u << 20;
     if (!c->inbox_msgs) c->inbox_msgs = 1024;
     rt->mon = mon;
     rt->epfd = rt->ctlfd = -1;
+    plan_cpus(rt);
     pthread_mutex_init(&rt->done_mu, NULL);
     rt->done_tail = &rt->done_head;
     pthread_mutex_init(&rt->lock, NULL);
@@ -962,7 +1014,8 @@ int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_ma
         goto fail;
     }
     struct omega_spawn sp = {.fn = fn, .ring_bytes = rt->cfg.ring_bytes, .limits = rt->cfg.limits,
-                             .spin_ns = rt->cfg.agent_spin_us * 1000u, .arg = arg, .arglen = arglen};
+                             .wait_runtime = rt->wait_runtime, .wait_peer = rt->wait_peer,
+                             .cpus = rt->pinned ? &rt->agent_cpus : NULL, .arg = arg, .arglen = arglen};
     snprintf(sp.id, sizeof sp.id, "%s", id);
     if ((rc = omega_zygote_spawn(rt->zy, &sp, a->ch.memfd, a->doorbell, &a->pid, err)) < 0)
         goto fail;

@@ -25,7 +25,7 @@ OMEGA_TEST(iso_channel_roundtrip_and_wrap)
         for (size_t k = 0; k < n; k++)
             buf[k] = (uint8_t)(i + k);
         struct omega_chan_frame f = {.op = OMEGA_OP_TOOL_CALL, .tlen = 4, .id = (uint32_t)i};
-        CHECK(omega_chan_ag_send(&ag, &f, "echo", buf, n, -1, 0) == 0);
+        CHECK(omega_chan_ag_send(&ag, &f, "echo", buf, n, -1) == 0);
         struct omega_chan_frame g;
         char why[160];
         CHECK_EQ_INT(omega_chan_rt_peek(&rt, &g, why, sizeof why), 1);
@@ -38,11 +38,11 @@ OMEGA_TEST(iso_channel_roundtrip_and_wrap)
         char tgt[16];
         uint8_t out[4096];
         size_t olen;
-        CHECK(omega_chan_ag_recv(&ag, &r, tgt, sizeof tgt, out, sizeof out, &olen, 0) == 0);
+        CHECK(omega_chan_ag_recv(&ag, &r, tgt, sizeof tgt, out, sizeof out, &olen, NULL) == 0);
         CHECK(r.id == (uint32_t)i && olen == n && strcmp(tgt, "peer") == 0 && memcmp(out, buf, n) == 0);
     }
     struct omega_chan_frame f = {.op = OMEGA_OP_SEND, .tlen = 1};
-    CHECK(omega_chan_ag_send(&ag, &f, "x", buf, 4096, -1, 0) == OMEGA_EINVAL);   /* can never fit */
+    CHECK(omega_chan_ag_send(&ag, &f, "x", buf, 4096, -1) == OMEGA_EINVAL);   /* can never fit */
     omega_chan_fini(&ag);
     omega_chan_fini(&rt);
     return 0;
