@@ -250,6 +250,10 @@ static int rsp_ready(const struct omega_chan *c)
 static void ag_wait(struct omega_chan *c, const struct omega_chan_wait *w)
 {
     uint64_t pure = w ? w->pure_ns : 0, spin = w ? w->spin_ns : 0;
+    uint32_t cpu = (uint32_t)(sched_getcpu() + 1);   /* rseq or vDSO: no system call */
+    atomic_store_explicit(&c->sh->ag_cpu, cpu, memory_order_relaxed);
+    if (cpu && atomic_load_explicit(&c->sh->rt_cpu, memory_order_relaxed) == cpu)
+        pure = 0;
     if (c->ag_nospin) {
         c->ag_nospin--;
         spin = 0;

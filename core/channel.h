@@ -58,8 +58,10 @@ struct omega_chan_shared {
     _Alignas(64) _Atomic uint64_t rsp_head;   /* runtime produces */
     _Atomic uint32_t rsp_futex;               /* bumped after each response; the agent sleeps on it */
     _Atomic uint32_t agent_waiting;           /* agent is (about to be) asleep on rsp_futex */
+    _Atomic uint32_t rt_cpu;                  /* CPU + 1 the runtime answered from last (a hint; 0: unknown) */
     _Alignas(64) _Atomic uint64_t rsp_tail;   /* agent consumes */
     _Atomic uint32_t rt_sleeping;             /* runtime is (about to be) asleep: ring the doorbell */
+    _Atomic uint32_t ag_cpu;                  /* CPU + 1 the agent waits on (a hint for spinning only) */
     _Alignas(64) _Atomic uint32_t ready;      /* the sandboxed child sets 1 when it serves (futex word) */
     uint32_t pad;
     uint64_t t_step[8];                       /* start-up step times the child reports (ns, monotonic) */
@@ -106,7 +108,9 @@ int omega_chan_rt_pending(const struct omega_chan *c);
 
 /* How the agent waits for a response, in three phases: spin on the ring without a system call for
  * pure_ns, then yield the CPU at each look until spin_ns (so a party that shares this CPU can run),
- * then sleep on the futex. pure_ns ≥ spin_ns means no yielding phase; spin_ns 0 sleeps at once. */
+ * then sleep on the futex. pure_ns ≥ spin_ns means no yielding phase; spin_ns 0 sleeps at once.
+ * Never a pure spin on the CPU the runtime last answered from (rt_cpu): it needs that CPU to answer.
+ * The agent publishes its own CPU (ag_cpu) so the runtime can hand a shared CPU over in turn. */
 struct omega_chan_wait {
     uint32_t pure_ns, spin_ns;
 };

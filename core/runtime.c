@@ -122,6 +122,8 @@ struct omega_runtime {
     void *event_ctx;
     _Atomic uint64_t served;
     uint64_t egress_bytes;
+    uint32_t cpu;                   /* serve thread: CPU + 1 it runs on, as of its last round with work */
+    int handoff;                    /* serve thread: it answered an agent that waits on its CPU: yield once */
     int pinned;                     /* cfg.pin took effect: rt_cpus holds one CPU, agent_cpus the others */
     cpu_set_t rt_cpus, agent_cpus;
     uint64_t pure_ns;               /* the serve loop's pure spin after work, before it yields at each look */
@@ -307,6 +309,15 @@ static int gated(struct omega_runtime *rt, struct agent *a)
     return 1;
 }
 
+/* An answer is in a's ring. Tell it where the runtime runs, and if it waits on this very CPU, let
+ * the serve loop hand the CPU over instead of spinning on it (both are hints, never trusted). */
+static void answered(struct omega_runtime *rt, struct agent *a)
+{
+    atomic_store_explicit(&a->ch.sh->rt_cpu, rt->cpu, memory_order_relaxed);
+    if (rt->cpu && atomic_load_explicit(&a->ch.sh->ag_cpu, memory_order_relaxed) == rt->cpu)
+        rt->handoff = 1;
+}
+
 /* Answer a's current request; keeps it pending when the agent's ring has no room yet, or when the
  * decision's record is not durable yet. */
 static void respond(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *req, int status,
@@ -322,8 +333,10 @@ static void respond(struct omega_runtime *rt, struct agent *a, const struct omeg
         n = 0;
         rc = omega_chan_rt_respond(&a->ch, &f, target, NULL, 0, why, sizeof why);
     }
-    if (rc == 1)
+    if (rc == 1) {
+        answered(rt, a);
         return;
+    }
     if (rc < 0) {
         stop_agent(rt, a, why);
         return;
@@ -349,6 +362,8 @@ static int flush_pending(struct omega_runtime *rt, struct agent *a)
         stop_agent(rt, a, why);
     if (rc != 0)
         a->has_pending = 0;
+    if (rc == 1)
+        answered(rt, a);
     return rc == 1;
 }
 
@@ -682,6 +697,7 @@ static void *serve(void *arg)
     uint64_t polled = last;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
+        rt->cpu = (uint32_t)(sched_getcpu() + 1);   /* rseq or vDSO: no system call */
         if (__atomic_load_n(&rt->done_head, __ATOMIC_RELAXED))   /* a peek; drain_completions takes the lock */
             work += drain_completions(rt);
         for (int i = 0; i < n; i++) {
@@ -692,6 +708,10 @@ static void *serve(void *arg)
             pending |= a->has_pending;
         }
         uint64_t now = omega_now_ns();
+        if (rt->handoff) {
+            rt->handoff = 0;
+            sched_yield();   /* an agent we just answered waits on this CPU: let it run now */
+        }
         if (now - polled > 100000) {   /* deaths and control, even while busy; by time, not by rounds */
             poll_events(rt, 0);
             polled = now;
@@ -748,10 +768,11 @@ static void *serve(void *arg)
 /* Who may spin where. A waiter that spins without system calls (pure) answers in a fraction of a
  * microsecond, but only while it does not sit on a CPU that the party it waits for needs; yielding
  * at each look is safe on a shared CPU but costs a system call per look (and a context switch, about
- * 2.5 us on a virtual machine, when it hands the CPU over). So: the serve thread spins purely when it
- * owns its CPU (pinned), or when there are CPUs for it and two agents besides; an agent waiting for
- * the runtime spins purely for a short while when the runtime can be on another CPU; an agent waiting
- * for another agent (recv) yields at once unless agents have CPUs of their own. */
+ * 2 us on this kind of virtual machine, when it hands the CPU over). So: the serve thread spins
+ * purely whenever there is more than one CPU, and yields once right after it answers an agent that
+ * waits on its CPU (the agents say where they wait; see answered()); an agent waiting for the
+ * runtime spins purely for a short while, unless the runtime runs on its CPU; an agent waiting for
+ * another agent (recv) yields at once unless agents have CPUs enough to spin side by side. */
 static void plan_cpus(struct omega_runtime *rt)
 {
     cpu_set_t all;
@@ -774,7 +795,7 @@ static void plan_cpus(struct omega_runtime *rt)
         omega_log(OMEGA_LOG_WARN, "runtime: pinning needs at least 2 CPUs (have %d); not pinned", ncpu);
     }
     uint32_t spin = rt->cfg.agent_spin_us * 1000u;
-    rt->pure_ns = rt->pinned || ncpu >= 4 ? (uint64_t)rt->cfg.spin_us * 1000 : OMEGA_CHAN_PURE_NS / 2;
+    rt->pure_ns = ncpu >= 2 ? (uint64_t)rt->cfg.spin_us * 1000 : OMEGA_CHAN_PURE_NS / 4;
     rt->wait_runtime = (struct omega_chan_wait){.pure_ns = ncpu >= 2 ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
     rt->wait_peer = (struct omega_chan_wait){
         .pure_ns = (rt->pinned ? agent_cpus >= 2 : ncpu >= 4) ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
