@@ -47,7 +47,8 @@ struct omega_request {
     const char *target;
     const uint8_t *payload;
     size_t len;
-    const json_t *args;          /* parsed JSON arguments of tools/call, or NULL */
+    const json_t *args;          /* parsed JSON arguments of tools/call, or NULL (not parsed when no one can
+                                  * read them: the allow-list decider with the built-in echo) */
     uint64_t ticket;             /* names this request to omega_runtime_complete */
     const struct omega_labels *labels;   /* the agent's context: the join of all it has read */
 };

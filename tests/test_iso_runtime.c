@@ -238,6 +238,58 @@ OMEGA_TEST_TIMEOUT(iso_a2a_roundtrip_up_to_1mib, 30)
     return 0;
 }
 
+/* tools/call arguments are parsed whenever someone can read them: a registered tool under the
+ * allow-list, and any tool under another decider; echo under the allow-list reads none. */
+static _Atomic int args_seen_by_decider, args_missing_for_echo;
+static int args_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    const json_t *x = rq->args ? json_object_get(rq->args, "x") : NULL;
+    return x && json_integer_value(x) == 7 ? omega_buf_append(rp->out, "seen", 4) : OMEGA_EINVAL;
+}
+
+static int args_decider(void *ctx, const struct omega_action *a, struct omega_decision *d)
+{
+    if (a->args && json_object_get(a->args, "x"))
+        atomic_fetch_add(&args_seen_by_decider, 1);
+    else
+        atomic_fetch_add(&args_missing_for_echo, 1);
+    return omega_allowlist_decide(ctx, a, d);
+}
+
+static int args_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char out[16];
+    size_t n;
+    if (omega_agent_call_tool(ag, "argsee", "{\"x\": 7}", 8, out, sizeof out, &n) != 0 || n != 4)
+        return 80;
+    if (omega_agent_call_tool(ag, "echo", "{\"x\": 7}", 8, out, sizeof out, &n) != 0 || n != 8)
+        return 81;
+    return 0;
+}
+
+OMEGA_TEST_TIMEOUT(iso_runtime_args_parsed_for_readers, 30)
+{
+    const char *allow = "{\"allow\": [{\"agent\": \"*\", \"action\": \"tools/call\", \"target\": \"*\"}]}";
+    for (int own_decider = 0; own_decider < 2; own_decider++) {
+        struct iso_env e;
+        CHECK(iso_env_start(&e, allow, NULL) == 0);
+        if (own_decider)
+            omega_monitor_set_decider(&e.mon, args_decider, e.al);
+        CHECK(omega_runtime_register_tool(e.rt, "argsee", args_tool, NULL) == 0);
+        int a = iso_spawn(&e, "args", args_agent, NULL, 0);
+        CHECK(a >= 0);
+        struct omega_agent_status st;
+        CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0);
+        CHECK_MSG(st.exit_code == 0 && st.signal == 0, "args agent: exit %d, %s", st.exit_code, st.reason);
+        iso_env_stop(&e);
+    }
+    CHECK(atomic_load(&args_seen_by_decider) == 2 && atomic_load(&args_missing_for_echo) == 0);
+    return 0;
+}
+
 /* Many agents at once, each with its own ring; every one must be served. */
 static int echo_n_agent(struct omega_agent *ag, const void *arg, size_t arglen)
 {
