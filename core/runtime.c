@@ -315,7 +315,8 @@ static int gated(struct omega_runtime *rt, struct agent *a)
 static void answered(struct omega_runtime *rt, struct agent *a)
 {
     atomic_store_explicit(&a->ch.sh->rt_cpu, rt->cpu, memory_order_relaxed);
-    if (rt->cpu && atomic_load_explicit(&a->ch.sh->ag_cpu, memory_order_relaxed) == rt->cpu)
+    /* Pinned, no agent can be on this CPU: spare the look at a line the agent wrote last. */
+    if (!rt->pinned && rt->cpu && atomic_load_explicit(&a->ch.sh->ag_cpu, memory_order_relaxed) == rt->cpu)
         rt->handoff = 1;
 }
 
