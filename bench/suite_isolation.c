@@ -300,7 +300,8 @@ static const char *ALLOW =
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: omega bench isolation [--agents N] [--spin-us N] [--agent-spin-us N] [--pin] [--json] [--quick]\n"
+    fprintf(f, "usage: omega bench isolation [--agents N] [--spin-us N] [--agent-spin-us N] [--pin] [--json]\n"
+               "                              [--quick]\n"
                "  --agents N   agents started for agent_start_us and agent_rss_kib (default 1000, --quick 100)\n"
                "  --spin-us N  runtime busy-polls N us before sleeping (default 50); --agent-spin-us N: agents (50)\n"
                "  --pin        serve thread alone on the last CPU, agents on the others (runtime config pin)\n"

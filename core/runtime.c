@@ -123,7 +123,7 @@ struct omega_runtime {
     void *event_ctx;
     _Atomic uint64_t served;
     uint64_t egress_bytes;
-    uint32_t cpu;                   /* serve thread: CPU + 1 it runs on, as of its last round with work */
+    uint32_t cpu;                   /* serve thread: CPU + 1 it ran on at the start of this round */
     int handoff;                    /* serve thread: it answered an agent that waits on its CPU: yield once */
     int pinned;                     /* cfg.pin took effect: rt_cpus holds one CPU, agent_cpus the others */
     cpu_set_t rt_cpus, agent_cpus;
@@ -742,8 +742,10 @@ static void *serve(void *arg)
             /* Descheduled while idle-spinning: other work wants this CPU, so sleep between requests
              * for a while: 1 ms at first (one interrupt is no trend), doubling to 20 ms while it
              * keeps happening. */
-            nospin_ns = nospin_ns && now - last_gap < 100000000ull ? (nospin_ns < 10000000ull ? 2 * nospin_ns : 20000000ull)
-                                                                   : 1000000ull;
+            if (!nospin_ns || now - last_gap > 100000000ull)
+                nospin_ns = 1000000ull;
+            else
+                nospin_ns = nospin_ns < 10000000ull ? 2 * nospin_ns : 20000000ull;
             nospin_until = now + nospin_ns;
             last_gap = now;
         }

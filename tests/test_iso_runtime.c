@@ -383,7 +383,8 @@ static int fwd_client(struct omega_agent *ag, const void *arg, size_t arglen)
 static int run_forwarding(const struct omega_runtime_config *cfg)
 {
     struct iso_env e;
-    CHECK(iso_env_start(&e, "{\"allow\": [{\"agent\": \"fwd*\", \"action\": \"send\", \"target\": \"fwd*\"}]}", cfg) == 0);
+    const char *allow = "{\"allow\": [{\"agent\": \"fwd*\", \"action\": \"send\", \"target\": \"fwd*\"}]}";
+    CHECK(iso_env_start(&e, allow, cfg) == 0);
     int s = iso_spawn(&e, "fwds", fwd_server, NULL, 0);
     int c = iso_spawn(&e, "fwdc", fwd_client, NULL, 0);
     CHECK(s >= 0 && c >= 0);
@@ -424,7 +425,8 @@ OMEGA_TEST_TIMEOUT(iso_runtime_pinned_and_sleeping, 30)
             if (CPU_ISSET(i, &all))
                 last = i;
         if (sched_getaffinity(st.pid, sizeof got, &got) == 0)   /* may be gone already: then nothing to see */
-            CHECK_MSG(!CPU_ISSET(last, &got) && CPU_COUNT(&got) == CPU_COUNT(&all) - 1, "agent may run on CPU %d", last);
+            CHECK_MSG(!CPU_ISSET(last, &got) && CPU_COUNT(&got) == CPU_COUNT(&all) - 1, "agent may run on CPU %d",
+                      last);
         CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0 && st.exit_code == 0);
         iso_env_stop(&e);
     }
