@@ -465,7 +465,8 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     params = json_pack("{s:i, s:s}", "bytes", 64, "hook", "allow-list decision + provenance record (SHA-256)");
     omega_bench_metric(b, &(struct omega_metric){.name = "channel_rtt_us", .unit = "us", .samples = samples[NSIZES],
                                                  .n = nsamples[NSIZES], .params = params,
-                                                 .note = "tools/call echo, agent -> runtime -> agent, timed in the agent"});
+                                                 .note = "tools/call echo, agent -> runtime -> agent, timed in the agent; its JSON "
+                                                         "arguments are not parsed (neither the allow-list nor echo reads them)"});
     json_decref(params);
     char datbuf[4096];
     size_t dl = 0;
