@@ -31,7 +31,8 @@ struct omega_runtime_config {
     unsigned spin_us;            /* runtime busy-polls this long after the last request before sleeping; 0: 50 */
     unsigned agent_spin_us;      /* agent busy-waits this long for its response before the futex; 0: 50 */
     int pin;                     /* 1: serve thread alone on the last CPU this process may use, agents on the
-                                  * others (needs ≥ 2 CPUs; an explicit option, off by default) */
+                                  * others (needs ≥ 2 CPUs; an explicit option, off by default). Threads a
+                                  * handler starts inherit the serve thread's one CPU: start them before. */
     uint32_t rate_per_s;         /* per-agent request rate (token bucket); 0: no limit */
     uint32_t rate_burst;         /* bucket size; 0: rate_per_s */
     uint32_t flood_kill;         /* requests refused for rate before the agent is stopped; 0: 1000 */
