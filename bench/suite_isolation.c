@@ -300,9 +300,11 @@ static const char *ALLOW =
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: omega bench isolation [--agents N] [--json] [--quick]\n"
+    fprintf(f, "usage: omega bench isolation [--agents N] [--spin-us N] [--agent-spin-us N] [--pin] [--json]\n"
+               "                              [--quick]\n"
                "  --agents N   agents started for agent_start_us and agent_rss_kib (default 1000, --quick 100)\n"
-               "  --spin-us N  runtime busy-polls N us before sleeping (default 50); --agent-spin-us N: agents (20)\n"
+               "  --spin-us N  runtime busy-polls N us before sleeping (default 50); --agent-spin-us N: agents (50)\n"
+               "  --pin        serve thread alone on the last CPU, agents on the others (runtime config pin)\n"
                "metrics: agent_start_us, agent_start_step_us, channel_rtt_us, a2a_latency_us (baseline: HTTP/1.1\n"
                "over loopback TCP), agent_rss_kib, runtime_kib_per_agent\n");
 }
@@ -312,6 +314,7 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     int quick = omega_bench_quick(b);
     long nagents = quick ? 100 : 1000;
     unsigned spin_us = 0, agent_spin_us = 0;
+    int pin = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -322,6 +325,8 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
             nagents = strtol(argv[++i], &end, 10);
             if (*end || nagents < 1 || nagents > 4000)
                 return omega_cli_usage("bench isolation", "--agents takes 1 to 4000, not '%s'", argv[i]);
+        } else if (strcmp(argv[i], "--pin") == 0) {
+            pin = 1;
         } else if ((strcmp(argv[i], "--spin-us") == 0 || strcmp(argv[i], "--agent-spin-us") == 0) && i + 1 < argc) {
             char *end;
             unsigned long v = strtoul(argv[i + 1], &end, 10);
@@ -354,7 +359,7 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     omega_monitor_set_decider(&mon, omega_allowlist_decide, al);
     omega_monitor_set_recorder(&mon, counting_record, &recs);
     struct omega_runtime_config cfg = {.max_agents = (size_t)nagents + 8, .spin_us = spin_us,
-                                       .agent_spin_us = agent_spin_us};
+                                       .agent_spin_us = agent_spin_us, .pin = pin};
     struct omega_runtime *rt = NULL;
     json_t *params = NULL;
 
@@ -368,7 +373,8 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
         goto fail;
     omega_bench_fact(b, "sandbox", json_string(omega_runtime_sandbox_desc(rt)));
     omega_bench_fact(b, "spin_us", json_integer(spin_us ? spin_us : 50));
-    omega_bench_fact(b, "agent_spin_us", json_integer(agent_spin_us ? agent_spin_us : 20));
+    omega_bench_fact(b, "agent_spin_us", json_integer(agent_spin_us ? agent_spin_us : 50));
+    omega_bench_fact(b, "pin", json_boolean(pin));
     /* Latency here depends on idle cores: keep the load the run started under. */
     FILE *la = fopen("/proc/loadavg", "r");
     char lbuf[64] = "";
@@ -459,7 +465,8 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     params = json_pack("{s:i, s:s}", "bytes", 64, "hook", "allow-list decision + provenance record (SHA-256)");
     omega_bench_metric(b, &(struct omega_metric){.name = "channel_rtt_us", .unit = "us", .samples = samples[NSIZES],
                                                  .n = nsamples[NSIZES], .params = params,
-                                                 .note = "tools/call echo, agent -> runtime -> agent, timed in the agent"});
+                                                 .note = "tools/call echo, agent -> runtime -> agent, timed in the agent; its JSON "
+                                                         "arguments are not parsed (neither the allow-list nor echo reads them)"});
     json_decref(params);
     char datbuf[4096];
     size_t dl = 0;

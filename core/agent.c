@@ -12,7 +12,7 @@
 struct omega_agent {
     struct omega_chan ch;
     char id[OMEGA_AGENT_ID_MAX];
-    unsigned spin_ns;
+    struct omega_chan_wait wait_runtime, wait_peer;
     uint32_t next_id;
 };
 
@@ -32,13 +32,17 @@ static int call(struct omega_agent *ag, int op, unsigned flags, const char *targ
     if (tlen > OMEGA_CHAN_TARGET_MAX)
         return OMEGA_EINVAL;
     struct omega_chan_frame f = {.op = (uint16_t)op, .tlen = (uint16_t)tlen, .flags = flags, .id = ++ag->next_id};
-    int rc = omega_chan_ag_send(&ag->ch, &f, target, in, inlen, OMEGA_AGENT_DOORBELL_FD, ag->spin_ns);
+    int rc = omega_chan_ag_send(&ag->ch, &f, target, in, inlen, OMEGA_AGENT_DOORBELL_FD);
     if (rc < 0)
         return rc;
+    /* A message comes only once another agent has run: on a CPU shared with it, spinning would
+     * keep it from running. Anything else the runtime answers by itself. */
+    const struct omega_chan_wait *w =
+        op == OMEGA_OP_RECV || op == OMEGA_OP_SENDRECV ? &ag->wait_peer : &ag->wait_runtime;
     struct omega_chan_frame r;
     size_t n = 0;
     do {
-        rc = omega_chan_ag_recv(&ag->ch, &r, rtarget, rtcap, out, cap, &n, ag->spin_ns);
+        rc = omega_chan_ag_recv(&ag->ch, &r, rtarget, rtcap, out, cap, &n, w);
         if (rc < 0)
             return rc;
     } while (r.id != f.id);   /* an answer to an earlier, abandoned call: skip it */
@@ -86,13 +90,15 @@ int omega_agent_egress(struct omega_agent *ag, const char *host, const void *dat
     return call(ag, OMEGA_OP_EGRESS, 0, host, data, len, NULL, 0, NULL, 0, NULL);
 }
 
-void omega_agent_run_child(omega_agent_main_fn fn, const char *id, struct omega_chan *ch, unsigned spin_ns,
+void omega_agent_run_child(omega_agent_main_fn fn, const char *id, struct omega_chan *ch,
+                           const struct omega_chan_wait *wait_runtime, const struct omega_chan_wait *wait_peer,
                            const void *arg, size_t arglen)
 {
     static struct omega_agent ag;   /* static: the child is single-threaded and has one agent */
     ag.ch = *ch;
     memcpy(ag.id, id, strnlen(id, sizeof ag.id - 1));
-    ag.spin_ns = spin_ns;
+    ag.wait_runtime = *wait_runtime;
+    ag.wait_peer = *wait_peer;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ag.ch.sh->t_step[OMEGA_STEP_READY] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;

@@ -44,7 +44,8 @@ int omega_agent_egress(struct omega_agent *ag, const char *host, const void *dat
 struct omega_chan *omega_agent_channel(struct omega_agent *ag);
 
 /* Internal: the sandboxed child's entry, called by the sandbox once confined. Never returns. */
-void omega_agent_run_child(omega_agent_main_fn fn, const char *id, struct omega_chan *ch, unsigned spin_ns,
+void omega_agent_run_child(omega_agent_main_fn fn, const char *id, struct omega_chan *ch,
+                           const struct omega_chan_wait *wait_runtime, const struct omega_chan_wait *wait_peer,
                            const void *arg, size_t arglen) __attribute__((noreturn));
 
 #endif

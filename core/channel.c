@@ -197,17 +197,21 @@ int omega_chan_rt_respond(struct omega_chan *c, const struct omega_chan_frame *f
 }
 
 int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, const void *target,
-                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_ns)
+                       const void *payload, size_t plen, int doorbell_fd)
 {
     size_t tlen = f->tlen;
     if (tlen > OMEGA_CHAN_TARGET_MAX || plen > omega_chan_body_max(c) - tlen)
         return OMEGA_EINVAL;
     uint64_t need = frame_bytes(tlen + plen);
-    for (;;) {
+    for (unsigned spins = 0;; spins++) {
         uint64_t tail = atomic_load_explicit(&c->sh->req_tail, memory_order_acquire);
         if (c->ring_bytes - (c->ag_req_head - tail) >= need)
             break;
-        cpu_relax();
+        /* Only an agent that left answers unread fills its ring; the runtime drains it when it can. */
+        if (spins < 64)
+            cpu_relax();
+        else
+            sched_yield();
     }
     struct omega_chan_frame h = *f;
     h.magic = OMEGA_CHAN_FRAME_MAGIC;
@@ -219,62 +223,91 @@ int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, c
         ring_write(c->req_ring, c->ring_bytes, c->ag_req_head + FRAME_HDR + tlen, payload, plen);
     c->ag_req_head += need;
     atomic_store_explicit(&c->sh->req_head, c->ag_req_head, memory_order_release);
+    /* Dekker with the runtime's rt_sleeping store: the doorbell (a system call, and a wake-up of an
+     * idle CPU) is rung only when the runtime has said it is going to sleep. */
     atomic_thread_fence(memory_order_seq_cst);
     if (doorbell_fd >= 0 && atomic_load_explicit(&c->sh->rt_sleeping, memory_order_relaxed)) {
         uint64_t one = 1;
         ssize_t w = write(doorbell_fd, &one, sizeof one);
         (void)w;
     }
-    (void)spin_ns;
     return 0;
 }
 
-int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
-                       void *payload, size_t pcap, size_t *plen, unsigned spin_ns)
+static uint64_t mono_ns(void)
 {
-    uint64_t t0 = 0, last = 0;
-    unsigned spins = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int rsp_ready(const struct omega_chan *c)
+{
+    return atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) != c->ag_rsp_tail;
+}
+
+/* The waiting discipline of channel.h: pure spin, then yield at each look, then the futex. */
+static void ag_wait(struct omega_chan *c, const struct omega_chan_wait *w)
+{
+    uint64_t pure = w ? w->pure_ns : 0, spin = w ? w->spin_ns : 0;
+    uint32_t cpu = (uint32_t)(sched_getcpu() + 1);   /* rseq or vDSO: no system call */
+    atomic_store_explicit(&c->sh->ag_cpu, cpu, memory_order_relaxed);
+    if (cpu && atomic_load_explicit(&c->sh->rt_cpu, memory_order_relaxed) == cpu)
+        pure = 0;
     if (c->ag_nospin) {
         c->ag_nospin--;
-        spin_ns = 0;
+        spin = 0;
     }
-    for (;;) {
-        if (atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) != c->ag_rsp_tail)
-            break;
-        /* Spin for a bounded time, not a count: a pause costs 10 to 140 cycles depending on the CPU. */
-        if (spin_ns && (++spins & 31)) {
-            /* After a short pure spin, yield each round: on a machine with fewer cores than parties
-             * (agent, runtime, peer) a spinner must not sit on the core the others need. */
-            if (spins > 256)
-                sched_yield();
-            else
-                cpu_relax();
-            continue;
-        }
-        if (spin_ns) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-            if (!t0)
-                t0 = last = t;
-            if (t - last > OMEGA_CHAN_PREEMPTED_NS) {
-                /* Descheduled while spinning: the cores are oversubscribed, and spinning only delays
-                 * the parties we wait for. Sleep at once, and for the next waits too. */
-                c->ag_nospin = 64;
-                spin_ns = 0;
-            } else {
-                last = t;
-                if (t - t0 < spin_ns)
-                    continue;
+    if (spin) {
+        uint64_t t0 = mono_ns(), last = t0;
+        for (unsigned k = 1;; k++) {
+            if (rsp_ready(c)) {
+                if (c->ag_backoff && ++c->ag_calm >= 32) {   /* calm again: forget the back-off slowly */
+                    c->ag_backoff /= 2;
+                    c->ag_calm = 0;
+                }
+                return;
             }
+            uint64_t t = last;
+            if (t - t0 < pure) {
+                cpu_relax();
+                if (k & 15)   /* the clock costs ~40 ns; a pause 10 to 140 cycles, depending on the CPU */
+                    continue;
+                t = mono_ns();
+            } else {
+                /* Each look gives the CPU away: with fewer cores than parties (agent, runtime, peer),
+                 * the party we wait for may need this one. */
+                sched_yield();
+                t = mono_ns();
+            }
+            if (t - last > OMEGA_CHAN_PREEMPTED_NS) {
+                /* Descheduled for a long time: other work holds the cores, and spinning only delays
+                 * it and the parties we wait for. Sleep at once, now and for the next waits: 2 at
+                 * first (one interrupt is no trend), doubling to 64 while it keeps happening. */
+                c->ag_backoff = c->ag_backoff ? (c->ag_backoff < 32 ? 2 * c->ag_backoff : 64) : 2;
+                c->ag_nospin = c->ag_backoff;
+                c->ag_calm = 0;
+                break;
+            }
+            last = t;
+            if (t - t0 >= spin)
+                break;
         }
+    }
+    while (!rsp_ready(c)) {
         uint32_t v = atomic_load_explicit(&c->sh->rsp_futex, memory_order_relaxed);
         atomic_store_explicit(&c->sh->agent_waiting, 1, memory_order_relaxed);
         atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) == c->ag_rsp_tail)
+        if (!rsp_ready(c))
             futex(&c->sh->rsp_futex, FUTEX_WAIT, v, NULL);
         atomic_store_explicit(&c->sh->agent_waiting, 0, memory_order_relaxed);
     }
+}
+
+int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
+                       void *payload, size_t pcap, size_t *plen, const struct omega_chan_wait *w)
+{
+    ag_wait(c, w);
     ring_read(c->rsp_ring, c->ring_bytes, c->ag_rsp_tail, f, sizeof *f);
     if (f->magic != OMEGA_CHAN_FRAME_MAGIC || f->tlen > f->body_len || f->body_len > omega_chan_body_max(c))
         return OMEGA_EFORMAT;

@@ -22,6 +22,7 @@
 #define OMEGA_CHAN_RING_MIN 4096u
 #define OMEGA_CHAN_TARGET_MAX 127u         /* bytes of a target name (tool, peer, data id, host) */
 #define OMEGA_CHAN_PREEMPTED_NS 30000u     /* a gap this long inside a spin means the spinner was descheduled */
+#define OMEGA_CHAN_PURE_NS 4000u           /* default pure spin (no system call) before a waiter starts yielding */
 
 /* What a frame asks for (requests) or answers (responses carry the request's op). */
 enum omega_chan_op {
@@ -57,8 +58,10 @@ struct omega_chan_shared {
     _Alignas(64) _Atomic uint64_t rsp_head;   /* runtime produces */
     _Atomic uint32_t rsp_futex;               /* bumped after each response; the agent sleeps on it */
     _Atomic uint32_t agent_waiting;           /* agent is (about to be) asleep on rsp_futex */
+    _Atomic uint32_t rt_cpu;                  /* CPU + 1 the runtime answered from last (a hint; 0: unknown) */
     _Alignas(64) _Atomic uint64_t rsp_tail;   /* agent consumes */
     _Atomic uint32_t rt_sleeping;             /* runtime is (about to be) asleep: ring the doorbell */
+    _Atomic uint32_t ag_cpu;                  /* CPU + 1 the agent waits on (a hint for spinning only) */
     _Alignas(64) _Atomic uint32_t ready;      /* the sandboxed child sets 1 when it serves (futex word) */
     uint32_t pad;
     uint64_t t_step[8];                       /* start-up step times the child reports (ns, monotonic) */
@@ -75,6 +78,7 @@ struct omega_chan {
     uint64_t ag_req_head;           /* agent: its producer index of the request ring */
     uint64_t ag_rsp_tail;           /* agent: its consumer index of the response ring */
     unsigned ag_nospin;             /* agent: waits left without spinning (it was preempted while spinning) */
+    unsigned ag_backoff, ag_calm;   /* agent: the last such penalty, and spinning waits since it */
     int memfd;                      /* -1 once closed */
 };
 
@@ -102,12 +106,21 @@ int omega_chan_rt_respond(struct omega_chan *c, const struct omega_chan_frame *f
 /* 1 when a request seems to be waiting (a cheap look for the spin loop; peek decides). */
 int omega_chan_rt_pending(const struct omega_chan *c);
 
+/* How the agent waits for a response, in three phases: spin on the ring without a system call for
+ * pure_ns, then yield the CPU at each look until spin_ns (so a party that shares this CPU can run),
+ * then sleep on the futex. pure_ns ≥ spin_ns means no yielding phase; spin_ns 0 sleeps at once.
+ * Never a pure spin on the CPU the runtime last answered from (rt_cpu): it needs that CPU to answer.
+ * The agent publishes its own CPU (ag_cpu) so the runtime can hand a shared CPU over in turn. */
+struct omega_chan_wait {
+    uint32_t pure_ns, spin_ns;
+};
+
 /* Agent side. Send one request (waits for room); OMEGA_EINVAL if it can never fit. */
 int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, const void *target,
-                       const void *payload, size_t plen, int doorbell_fd, unsigned spin_ns) OMEGA_MUST_CHECK;
-/* Wait for and take the next response: header in *f, target (up to tcap, NUL-terminated) and
- * payload (up to pcap; the rest is dropped and *plen says the full size). */
+                       const void *payload, size_t plen, int doorbell_fd) OMEGA_MUST_CHECK;
+/* Wait (as w says; NULL: sleep at once) for and take the next response: header in *f, target (up to
+ * tcap, NUL-terminated) and payload (up to pcap; the rest is dropped and *plen says the full size). */
 int omega_chan_ag_recv(struct omega_chan *c, struct omega_chan_frame *f, char *target, size_t tcap,
-                       void *payload, size_t pcap, size_t *plen, unsigned spin_ns) OMEGA_MUST_CHECK;
+                       void *payload, size_t pcap, size_t *plen, const struct omega_chan_wait *w) OMEGA_MUST_CHECK;
 
 #endif

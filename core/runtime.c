@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/allowlist.h"
 #include "core/channel.h"
 #include "core/log.h"
 #include "core/runtime.h"
@@ -122,6 +123,12 @@ struct omega_runtime {
     void *event_ctx;
     _Atomic uint64_t served;
     uint64_t egress_bytes;
+    uint32_t cpu;                   /* serve thread: CPU + 1 it ran on at the start of this round */
+    int handoff;                    /* serve thread: it answered an agent that waits on its CPU: yield once */
+    int pinned;                     /* cfg.pin took effect: rt_cpus holds one CPU, agent_cpus the others */
+    cpu_set_t rt_cpus, agent_cpus;
+    uint64_t pure_ns;               /* the serve loop's pure spin after work, before it yields at each look */
+    struct omega_chan_wait wait_runtime, wait_peer;   /* what each agent is told at spawn */
 };
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h)
@@ -303,6 +310,16 @@ static int gated(struct omega_runtime *rt, struct agent *a)
     return 1;
 }
 
+/* An answer is in a's ring. Tell it where the runtime runs, and if it waits on this very CPU, let
+ * the serve loop hand the CPU over instead of spinning on it (both are hints, never trusted). */
+static void answered(struct omega_runtime *rt, struct agent *a)
+{
+    atomic_store_explicit(&a->ch.sh->rt_cpu, rt->cpu, memory_order_relaxed);
+    /* Pinned, no agent can be on this CPU: spare the look at a line the agent wrote last. */
+    if (!rt->pinned && rt->cpu && atomic_load_explicit(&a->ch.sh->ag_cpu, memory_order_relaxed) == rt->cpu)
+        rt->handoff = 1;
+}
+
 /* Answer a's current request; keeps it pending when the agent's ring has no room yet, or when the
  * decision's record is not durable yet. */
 static void respond(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *req, int status,
@@ -318,8 +335,10 @@ static void respond(struct omega_runtime *rt, struct agent *a, const struct omeg
         n = 0;
         rc = omega_chan_rt_respond(&a->ch, &f, target, NULL, 0, why, sizeof why);
     }
-    if (rc == 1)
+    if (rc == 1) {
+        answered(rt, a);
         return;
+    }
     if (rc < 0) {
         stop_agent(rt, a, why);
         return;
@@ -345,6 +364,8 @@ static int flush_pending(struct omega_runtime *rt, struct agent *a)
         stop_agent(rt, a, why);
     if (rc != 0)
         a->has_pending = 0;
+    if (rc == 1)
+        answered(rt, a);
     return rc == 1;
 }
 
@@ -420,6 +441,25 @@ static int rate_ok(struct omega_runtime *rt, struct agent *a, uint64_t now)
     return 1;
 }
 
+static const struct tool *find_tool(const struct omega_runtime *rt, const char *name)
+{
+    for (size_t i = 0; i < rt->ntools; i++)
+        if (strcmp(rt->tools[i].name, name) == 0)
+            return &rt->tools[i];
+    return NULL;
+}
+
+/* Whether anyone can read a tools/call's parsed arguments: the decider, unless it is the allow-list
+ * (it matches agent, action, target and count, never arguments), and the tool's handler, unless it
+ * is the built-in echo (it returns the bytes). Parsing costs more than all the rest of a small
+ * request's path (about 2.5 us for 64 bytes with jansson), so it is done only for a reader. */
+static int args_readable(const struct omega_runtime *rt, const struct tool *tool)
+{
+    if (rt->mon->decide != omega_allowlist_decide)
+        return 1;
+    return tool && tool->fn != echo_tool;
+}
+
 static const enum omega_action_kind op_kind[] = {
     [OMEGA_OP_TOOL_CALL] = OMEGA_ACT_TOOL_CALL, [OMEGA_OP_READ] = OMEGA_ACT_READ, [OMEGA_OP_SEND] = OMEGA_ACT_SEND,
     [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS, [OMEGA_OP_SENDRECV] = OMEGA_ACT_SEND,
@@ -459,8 +499,10 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
         return;
     }
     enum omega_action_kind kind = op_kind[f->op];
+    const struct tool *tool = kind == OMEGA_ACT_TOOL_CALL ? find_tool(rt, target) : NULL;
     json_t *args = NULL;
-    if (kind == OMEGA_ACT_TOOL_CALL && !rt->cfg.no_args_json && plen && payload[0] == '{')
+    if (kind == OMEGA_ACT_TOOL_CALL && !rt->cfg.no_args_json && plen && payload[0] == '{' &&
+        args_readable(rt, tool))
         args = json_loadb((const char *)payload, plen, 0, NULL);
     uint64_t *cnt = count_slot(a, (uint16_t)kind, target);
     struct omega_action act = {
@@ -490,15 +532,9 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
         struct omega_request rq = {.agent = a->id, .kind = kind, .target = target, .payload = payload, .len = plen,
                                    .args = args, .ticket = (uint64_t)a->idx << 32 | f->id, .labels = &a->labels};
         switch (kind) {
-        case OMEGA_ACT_TOOL_CALL: {
-            status = OMEGA_ENOTFOUND;
-            for (size_t i = 0; i < rt->ntools; i++)
-                if (strcmp(rt->tools[i].name, target) == 0) {
-                    status = rt->tools[i].fn(rt->tools[i].ctx, &rq, &rp);
-                    break;
-                }
+        case OMEGA_ACT_TOOL_CALL:
+            status = tool ? tool->fn(tool->ctx, &rq, &rp) : OMEGA_ENOTFOUND;
             break;
-        }
         case OMEGA_ACT_READ: {
             status = OMEGA_ENOTFOUND;
             for (size_t i = 0; i < rt->ndata; i++)
@@ -671,10 +707,14 @@ int omega_runtime_complete(struct omega_runtime *rt, uint64_t ticket, int status
 static void *serve(void *arg)
 {
     struct omega_runtime *rt = arg;
+    if (rt->pinned)
+        (void)pthread_setaffinity_np(pthread_self(), sizeof rt->rt_cpus, &rt->rt_cpus);
     uint64_t spin_ns = (uint64_t)rt->cfg.spin_us * 1000, last = omega_now_ns(), prev = 0, nospin_until = 0;
-    unsigned tick = 0, idle = 0;
+    uint64_t nospin_ns = 0, last_gap = 0;
+    uint64_t polled = last;
     while (!atomic_load_explicit(&rt->quit, memory_order_relaxed)) {
         int n = atomic_load_explicit(&rt->nagents, memory_order_acquire), work = 0, pending = 0;
+        rt->cpu = (uint32_t)(sched_getcpu() + 1);   /* rseq or vDSO: no system call */
         if (__atomic_load_n(&rt->done_head, __ATOMIC_RELAXED))   /* a peek; drain_completions takes the lock */
             work += drain_completions(rt);
         for (int i = 0; i < n; i++) {
@@ -684,25 +724,40 @@ static void *serve(void *arg)
             work += service(rt, a);
             pending |= a->has_pending;
         }
-        if ((++tick & 63) == 0)
-            poll_events(rt, 0);   /* deaths and control, even while busy */
         uint64_t now = omega_now_ns();
+        if (rt->handoff) {
+            rt->handoff = 0;
+            sched_yield();   /* an agent we just answered waits on this CPU: let it run now */
+        }
+        if (now - polled > 100000) {   /* deaths and control, even while busy; by time, not by rounds */
+            poll_events(rt, 0);
+            polled = now;
+        }
         if (work) {
             last = now;
-            idle = 0;
             prev = 0;
             continue;
         }
-        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS)
-            nospin_until = now + 20000000ull;   /* descheduled while idle-spinning: busy machine, sleep for 20 ms */
+        if (prev && now - prev > OMEGA_CHAN_PREEMPTED_NS) {
+            /* Descheduled while idle-spinning: other work wants this CPU, so sleep between requests
+             * for a while: 1 ms at first (one interrupt is no trend), doubling to 20 ms while it
+             * keeps happening. */
+            if (!nospin_ns || now - last_gap > 100000000ull)
+                nospin_ns = 1000000ull;
+            else
+                nospin_ns = nospin_ns < 10000000ull ? 2 * nospin_ns : 20000000ull;
+            nospin_until = now + nospin_ns;
+            last_gap = now;
+        }
         prev = now;
         if (now - last < spin_ns && now >= nospin_until) {
-            if (++idle > 256)
-                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
+            if (now - last < rt->pure_ns) {
 #if defined(__x86_64__)
-            else
                 __builtin_ia32_pause();
 #endif
+            } else {
+                sched_yield();   /* see omega_chan_ag_recv: never hog a core another party needs */
+            }
             continue;
         }
         /* Going to sleep: ask every agent to ring, then look once more (Dekker with omega_chan_ag_send). */
@@ -729,6 +784,42 @@ static void *serve(void *arg)
 
 /* ---- public ------------------------------------------------------------------------------------ */
 
+/* Who may spin where. A waiter that spins without system calls (pure) answers in a fraction of a
+ * microsecond, but only while it does not sit on a CPU that the party it waits for needs; yielding
+ * at each look is safe on a shared CPU but costs a system call per look (and a context switch, about
+ * 2 us on this kind of virtual machine, when it hands the CPU over). So: the serve thread spins
+ * purely whenever there is more than one CPU, and yields once right after it answers an agent that
+ * waits on its CPU (the agents say where they wait; see answered()); an agent waiting for the
+ * runtime spins purely for a short while, unless the runtime runs on its CPU; an agent waiting for
+ * another agent (recv) yields at once unless agents have CPUs enough to spin side by side. */
+static void plan_cpus(struct omega_runtime *rt)
+{
+    cpu_set_t all;
+    int ncpu = 1;
+    if (sched_getaffinity(0, sizeof all, &all) == 0)
+        ncpu = CPU_COUNT(&all);
+    int agent_cpus = ncpu;
+    if (rt->cfg.pin && ncpu >= 2) {
+        int last = -1;
+        for (int i = 0; i < CPU_SETSIZE; i++)
+            if (CPU_ISSET(i, &all))
+                last = i;
+        CPU_ZERO(&rt->rt_cpus);
+        CPU_SET(last, &rt->rt_cpus);
+        rt->agent_cpus = all;
+        CPU_CLR(last, &rt->agent_cpus);
+        rt->pinned = 1;
+        agent_cpus = ncpu - 1;
+    } else if (rt->cfg.pin) {
+        omega_log(OMEGA_LOG_WARN, "runtime: pinning needs at least 2 CPUs (have %d); not pinned", ncpu);
+    }
+    uint32_t spin = rt->cfg.agent_spin_us * 1000u;
+    rt->pure_ns = ncpu >= 2 ? (uint64_t)rt->cfg.spin_us * 1000 : OMEGA_CHAN_PURE_NS / 4;
+    rt->wait_runtime = (struct omega_chan_wait){.pure_ns = ncpu >= 2 ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
+    rt->wait_peer = (struct omega_chan_wait){
+        .pure_ns = (rt->pinned ? agent_cpus >= 2 : ncpu >= 4) ? OMEGA_CHAN_PURE_NS : 0, .spin_ns = spin};
+}
+
 struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, struct omega_monitor *mon,
                                         struct omega_error *err)
 {
@@ -743,12 +834,13 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     if (!c->ring_bytes) c->ring_bytes = OMEGA_CHAN_RING_DEFAULT;
     if (!c->max_agents) c->max_agents = 1024;
     if (!c->spin_us) c->spin_us = 50;
-    if (!c->agent_spin_us) c->agent_spin_us = 20;
+    if (!c->agent_spin_us) c->agent_spin_us = 50;
     if (!c->flood_kill) c->flood_kill = 1000;
     if (!c->inbox_bytes) c->inbox_bytes = 8u << 20;
     if (!c->inbox_msgs) c->inbox_msgs = 1024;
     rt->mon = mon;
     rt->epfd = rt->ctlfd = -1;
+    plan_cpus(rt);
     pthread_mutex_init(&rt->done_mu, NULL);
     rt->done_tail = &rt->done_head;
     pthread_mutex_init(&rt->lock, NULL);
@@ -962,7 +1054,8 @@ int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_ma
         goto fail;
     }
     struct omega_spawn sp = {.fn = fn, .ring_bytes = rt->cfg.ring_bytes, .limits = rt->cfg.limits,
-                             .spin_ns = rt->cfg.agent_spin_us * 1000u, .arg = arg, .arglen = arglen};
+                             .wait_runtime = rt->wait_runtime, .wait_peer = rt->wait_peer,
+                             .cpus = rt->pinned ? &rt->agent_cpus : NULL, .arg = arg, .arglen = arglen};
     snprintf(sp.id, sizeof sp.id, "%s", id);
     if ((rc = omega_zygote_spawn(rt->zy, &sp, a->ch.memfd, a->doorbell, &a->pid, err)) < 0)
         goto fail;

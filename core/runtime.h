@@ -29,7 +29,10 @@ struct omega_runtime_config {
     struct omega_sandbox_limits limits;
     unsigned sandbox_flags;      /* OMEGA_SANDBOX_NO_* (measurement only) */
     unsigned spin_us;            /* runtime busy-polls this long after the last request before sleeping; 0: 50 */
-    unsigned agent_spin_us;      /* agent busy-waits this long for its response before the futex; 0: 20 */
+    unsigned agent_spin_us;      /* agent busy-waits this long for its response before the futex; 0: 50 */
+    int pin;                     /* 1: serve thread alone on the last CPU this process may use, agents on the
+                                  * others (needs ≥ 2 CPUs; an explicit option, off by default). Threads a
+                                  * handler starts inherit the serve thread's one CPU: start them before. */
     uint32_t rate_per_s;         /* per-agent request rate (token bucket); 0: no limit */
     uint32_t rate_burst;         /* bucket size; 0: rate_per_s */
     uint32_t flood_kill;         /* requests refused for rate before the agent is stopped; 0: 1000 */
@@ -45,7 +48,8 @@ struct omega_request {
     const char *target;
     const uint8_t *payload;
     size_t len;
-    const json_t *args;          /* parsed JSON arguments of tools/call, or NULL */
+    const json_t *args;          /* parsed JSON arguments of tools/call, or NULL (not parsed when no one can
+                                  * read them: the allow-list decider with the built-in echo) */
     uint64_t ticket;             /* names this request to omega_runtime_complete */
     const struct omega_labels *labels;   /* the agent's context: the join of all it has read */
 };

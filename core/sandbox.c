@@ -55,7 +55,9 @@ struct zreq {
     char id[OMEGA_AGENT_ID_MAX];
     uint64_t ring_bytes;
     struct omega_sandbox_limits limits;
-    uint32_t spin_ns;
+    struct omega_chan_wait wait_runtime, wait_peer;
+    uint32_t has_cpus;
+    cpu_set_t cpus;
     uint32_t arglen;
     uint8_t arg[OMEGA_AGENT_ARG_MAX];
 };
@@ -187,7 +189,7 @@ static int compile_seccomp(struct zstate *zs, char *why, size_t whylen)
         SCMP_SYS(futex), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
         SCMP_SYS(mprotect), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
         SCMP_SYS(rt_sigprocmask), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday),
-        SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(getpid),
+        SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(getcpu), SCMP_SYS(getpid),
         SCMP_SYS(gettid), SCMP_SYS(getrandom), SCMP_SYS(restart_syscall), SCMP_SYS(sigaltstack),
     };
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -326,14 +328,17 @@ static void child(const struct zstate *zs, const struct zreq *rq, int memfd, int
             _exit(119);
         close(fd);
     }
+    /* Pinning is a performance option: where it is refused the agent runs anywhere, as without it. */
+    if (rq->has_cpus)
+        (void)sched_setaffinity(0, sizeof rq->cpus, &rq->cpus);
     ch.sh->t_step[OMEGA_STEP_LIMITS] = now_ns();
     if (!(zs->flags & OMEGA_SANDBOX_NO_SECCOMP) && zs->prog.len) {
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &zs->prog) < 0)
             _exit(127);
     }
     ch.sh->t_step[OMEGA_STEP_SECCOMP] = now_ns();
-    omega_agent_run_child(rq->fn ? (omega_agent_main_fn)rq->fn : NULL, rq->id, &ch, rq->spin_ns, rq->arg,
-                          rq->arglen);
+    omega_agent_run_child(rq->fn ? (omega_agent_main_fn)rq->fn : NULL, rq->id, &ch, &rq->wait_runtime,
+                          &rq->wait_peer, rq->arg, rq->arglen);
 }
 
 static int recv_req(int sock, struct zreq *rq, int fds[2])
@@ -520,7 +525,11 @@ int omega_zygote_spawn(struct omega_zygote *z, const struct omega_spawn *s, int 
     snprintf(rq.id, sizeof rq.id, "%s", s->id);
     rq.ring_bytes = s->ring_bytes;
     rq.limits = s->limits;
-    rq.spin_ns = s->spin_ns;
+    rq.wait_runtime = s->wait_runtime;
+    rq.wait_peer = s->wait_peer;
+    rq.has_cpus = s->cpus != NULL;
+    if (s->cpus)
+        rq.cpus = *s->cpus;
     rq.arglen = (uint32_t)s->arglen;
     if (s->arglen)
         memcpy(rq.arg, s->arg, s->arglen);

@@ -13,10 +13,12 @@
 #ifndef OMEGA_SANDBOX_H
 #define OMEGA_SANDBOX_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/channel.h"
 #include "core/error.h"
 
 #define OMEGA_AGENT_ID_MAX 64
@@ -62,7 +64,9 @@ struct omega_spawn {
     char id[OMEGA_AGENT_ID_MAX];
     size_t ring_bytes;
     struct omega_sandbox_limits limits;
-    unsigned spin_ns;         /* how long the agent busy-waits for a response before its futex */
+    struct omega_chan_wait wait_runtime;   /* how the agent waits for an answer the runtime gives itself */
+    struct omega_chan_wait wait_peer;      /* ... for one that needs another agent to run first (recv) */
+    const cpu_set_t *cpus;    /* borrowed; CPUs the agent may run on, set before seccomp; NULL: inherit */
     const void *arg;          /* borrowed, copied to the child (≤ OMEGA_AGENT_ARG_MAX) */
     size_t arglen;
 };

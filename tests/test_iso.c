@@ -1,4 +1,6 @@
 /* Isolation: channel, allow-list, monitor, runtime and agent API (prefix iso). */
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@ OMEGA_TEST(iso_channel_roundtrip_and_wrap)
         for (size_t k = 0; k < n; k++)
             buf[k] = (uint8_t)(i + k);
         struct omega_chan_frame f = {.op = OMEGA_OP_TOOL_CALL, .tlen = 4, .id = (uint32_t)i};
-        CHECK(omega_chan_ag_send(&ag, &f, "echo", buf, n, -1, 0) == 0);
+        CHECK(omega_chan_ag_send(&ag, &f, "echo", buf, n, -1) == 0);
         struct omega_chan_frame g;
         char why[160];
         CHECK_EQ_INT(omega_chan_rt_peek(&rt, &g, why, sizeof why), 1);
@@ -38,11 +40,11 @@ OMEGA_TEST(iso_channel_roundtrip_and_wrap)
         char tgt[16];
         uint8_t out[4096];
         size_t olen;
-        CHECK(omega_chan_ag_recv(&ag, &r, tgt, sizeof tgt, out, sizeof out, &olen, 0) == 0);
+        CHECK(omega_chan_ag_recv(&ag, &r, tgt, sizeof tgt, out, sizeof out, &olen, NULL) == 0);
         CHECK(r.id == (uint32_t)i && olen == n && strcmp(tgt, "peer") == 0 && memcmp(out, buf, n) == 0);
     }
     struct omega_chan_frame f = {.op = OMEGA_OP_SEND, .tlen = 1};
-    CHECK(omega_chan_ag_send(&ag, &f, "x", buf, 4096, -1, 0) == OMEGA_EINVAL);   /* can never fit */
+    CHECK(omega_chan_ag_send(&ag, &f, "x", buf, 4096, -1) == OMEGA_EINVAL);   /* can never fit */
     omega_chan_fini(&ag);
     omega_chan_fini(&rt);
     return 0;
@@ -79,6 +81,72 @@ OMEGA_TEST(iso_channel_hostile_indices_refused)
     atomic_store(&ag.sh->rsp_tail, 4096 * 3);
     struct omega_chan_frame f = {.op = 1};
     CHECK_EQ_INT(omega_chan_rt_respond(&rt, &f, NULL, "x", 1, why, sizeof why), OMEGA_EPEER);
+    omega_chan_fini(&ag);
+    omega_chan_fini(&rt);
+    return 0;
+}
+
+/* The runtime's side of a wait test: answers request i after delay_us[i]. */
+struct wait_peer {
+    struct omega_chan *rt;
+    const unsigned *delay_us;
+    int n, failed;
+};
+
+static void *wait_peer_main(void *arg)
+{
+    struct wait_peer *w = arg;
+    for (int i = 0; i < w->n; i++) {
+        struct omega_chan_frame g;
+        char why[160];
+        int rc;
+        while ((rc = omega_chan_rt_peek(w->rt, &g, why, sizeof why)) == 0)
+            sched_yield();
+        uint8_t body[64];
+        if (rc != 1 || g.body_len > sizeof body) {
+            w->failed = 1;
+            return NULL;
+        }
+        omega_chan_rt_take(w->rt, &g, body);
+        if (w->delay_us[i])
+            usleep(w->delay_us[i]);
+        if (omega_chan_rt_respond(w->rt, &g, NULL, body + g.tlen, g.body_len - g.tlen, why, sizeof why) != 1)
+            w->failed = 1;
+    }
+    return NULL;
+}
+
+/* Each phase of a wait ends with the right answer: the pure spin (answer at once), the yielding
+ * spin (after 20 us), the futex (after 2 ms, past the spin), the futex at once (no spin), and a pure
+ * spin skipped because the runtime said it runs on this very CPU. */
+OMEGA_TEST_TIMEOUT(iso_channel_wait_phases, 30)
+{
+    struct omega_chan rt, ag;
+    CHECK(omega_chan_create(&rt, 4096, NULL) == 0);
+    CHECK(omega_chan_attach(&ag, rt.memfd, 4096, NULL) == 0);
+    static const unsigned delay[] = {0, 20, 2000, 0, 300, 0, 0};
+    const struct omega_chan_wait waits[] = {{4000, 50000}, {4000, 50000}, {4000, 50000}, {0, 0},
+                                            {0, 0},        {50000, 50000}, {4000, 50000}};
+    int n = (int)(sizeof delay / sizeof delay[0]);
+    struct wait_peer w = {.rt = &rt, .delay_us = delay, .n = n};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, wait_peer_main, &w) == 0);
+    for (int i = 0; i < n; i++) {
+        if (i == n - 1)   /* the hint names this CPU: the wait must still end, by yielding */
+            atomic_store(&ag.sh->rt_cpu, (uint32_t)(sched_getcpu() + 1));
+        uint32_t v = 0x1000u + (uint32_t)i;
+        struct omega_chan_frame f = {.op = OMEGA_OP_TOOL_CALL, .tlen = 4, .id = (uint32_t)i};
+        CHECK(omega_chan_ag_send(&ag, &f, "echo", &v, sizeof v, -1) == 0);
+        struct omega_chan_frame r;
+        uint32_t back = 0;
+        size_t olen = 0;
+        CHECK(omega_chan_ag_recv(&ag, &r, NULL, 0, &back, sizeof back, &olen, i == 4 ? NULL : &waits[i]) == 0);
+        CHECK_MSG(r.id == (uint32_t)i && olen == sizeof back && back == v, "wait %d", i);
+        CHECK(atomic_load(&ag.sh->agent_waiting) == 0);   /* whoever slept has said it is awake */
+        CHECK(atomic_load(&ag.sh->ag_cpu) != 0 || sched_getcpu() < 0);
+    }
+    pthread_join(th, NULL);
+    CHECK(!w.failed);
     omega_chan_fini(&ag);
     omega_chan_fini(&rt);
     return 0;

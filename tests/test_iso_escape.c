@@ -26,6 +26,7 @@
 enum attack {
     A_OPEN, A_SOCKET, A_CONNECT, A_EXECVE, A_FORK, A_PTRACE, A_PROC_MEM, A_VM_READ, A_RUNTIME_MEM,
     A_RING_HEAD, A_RING_LEN, A_RING_MAGIC, A_RING_RSP_TAIL, A_MEMORY, A_FLOOD, A_CPU, A_SLOW, A_DOORBELL,
+    A_HEADER_HINTS,
 };
 
 struct attack_arg {
@@ -161,6 +162,29 @@ static int attacker(struct omega_agent *ag, const void *argp, size_t arglen)
                 struct timespec ts = {0, 100000};
                 nanosleep(&ts, NULL);
             }
+    }
+    case A_HEADER_HINTS: {   /* garbage in every header field but the indices, between calls */
+        uint64_t x = 0x9e3779b97f4a7c15ull;
+        for (int i = 0; i < 2000; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            ch->sh->magic = (uint32_t)x;
+            ch->sh->version = (uint32_t)(x >> 32);
+            ch->sh->ring_bytes = x;
+            atomic_store(&ch->sh->rsp_futex, (uint32_t)(x >> 8));
+            atomic_store(&ch->sh->agent_waiting, (uint32_t)(x >> 16));
+            /* claims the runtime's CPU half the time: the runtime then yields after each answer */
+            atomic_store(&ch->sh->ag_cpu, i & 1 ? atomic_load(&ch->sh->rt_cpu) : (uint32_t)(x >> 24));
+            atomic_store(&ch->sh->rt_cpu, (uint32_t)(x >> 40));
+            atomic_store(&ch->sh->rt_sleeping, (uint32_t)(x >> 48) & 1);
+            atomic_store(&ch->sh->ready, (uint32_t)x);
+            ch->sh->t_step[i & 7] = x;
+            char m[16];
+            int l = snprintf(m, sizeof m, "m%d", i);
+            if (omega_agent_call_tool(ag, "echo", m, (size_t)l, out, sizeof out, &n) != 0 || n != (size_t)l ||
+                memcmp(m, out, n) != 0)
+                return 73;
+        }
+        return 0;
     }
     case A_CPU:
         for (volatile unsigned long x = 0;; x++) {}
@@ -352,6 +376,19 @@ OMEGA_TEST_TIMEOUT(iso_escape_doorbell_flood, 30)
     if (run_attack(A_DOORBELL, NULL, &st, 0) != 0)
         return OMEGA_TEST_FAILED;
     EXPECT_STOPPED(st, "doorbell");
+    return 0;
+}
+
+/* The header's hints and words (CPU hints, sleep flags, futex word, geometry copy) are not to be
+ * trusted: garbage there changes nothing the runtime does but how it spins and wakes. */
+OMEGA_TEST_TIMEOUT(iso_escape_header_garbage_is_harmless, 30)
+{
+    struct omega_agent_status st;
+    if (run_attack(A_HEADER_HINTS, NULL, &st, 0) != 0)
+        return OMEGA_TEST_FAILED;
+    CHECK_MSG(st.exit_code == 0 && st.signal == 0 && !st.violation, "attacker: exit %d signal %d reason '%s'",
+              st.exit_code, st.signal, st.reason);
+    CHECK(st.requests == 2001);
     return 0;
 }
 

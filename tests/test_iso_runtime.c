@@ -1,5 +1,6 @@
 /* Isolation: the runtime with real sandboxed agents (prefix iso). */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -237,6 +238,58 @@ OMEGA_TEST_TIMEOUT(iso_a2a_roundtrip_up_to_1mib, 30)
     return 0;
 }
 
+/* tools/call arguments are parsed whenever someone can read them: a registered tool under the
+ * allow-list, and any tool under another decider; echo under the allow-list reads none. */
+static _Atomic int args_seen_by_decider, args_missing_for_echo;
+static int args_tool(void *ctx, const struct omega_request *rq, struct omega_reply *rp)
+{
+    (void)ctx;
+    const json_t *x = rq->args ? json_object_get(rq->args, "x") : NULL;
+    return x && json_integer_value(x) == 7 ? omega_buf_append(rp->out, "seen", 4) : OMEGA_EINVAL;
+}
+
+static int args_decider(void *ctx, const struct omega_action *a, struct omega_decision *d)
+{
+    if (a->args && json_object_get(a->args, "x"))
+        atomic_fetch_add(&args_seen_by_decider, 1);
+    else
+        atomic_fetch_add(&args_missing_for_echo, 1);
+    return omega_allowlist_decide(ctx, a, d);
+}
+
+static int args_agent(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char out[16];
+    size_t n;
+    if (omega_agent_call_tool(ag, "argsee", "{\"x\": 7}", 8, out, sizeof out, &n) != 0 || n != 4)
+        return 80;
+    if (omega_agent_call_tool(ag, "echo", "{\"x\": 7}", 8, out, sizeof out, &n) != 0 || n != 8)
+        return 81;
+    return 0;
+}
+
+OMEGA_TEST_TIMEOUT(iso_runtime_args_parsed_for_readers, 30)
+{
+    const char *allow = "{\"allow\": [{\"agent\": \"*\", \"action\": \"tools/call\", \"target\": \"*\"}]}";
+    for (int own_decider = 0; own_decider < 2; own_decider++) {
+        struct iso_env e;
+        CHECK(iso_env_start(&e, allow, NULL) == 0);
+        if (own_decider)
+            omega_monitor_set_decider(&e.mon, args_decider, e.al);
+        CHECK(omega_runtime_register_tool(e.rt, "argsee", args_tool, NULL) == 0);
+        int a = iso_spawn(&e, "args", args_agent, NULL, 0);
+        CHECK(a >= 0);
+        struct omega_agent_status st;
+        CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0);
+        CHECK_MSG(st.exit_code == 0 && st.signal == 0, "args agent: exit %d, %s", st.exit_code, st.reason);
+        iso_env_stop(&e);
+    }
+    CHECK(atomic_load(&args_seen_by_decider) == 2 && atomic_load(&args_missing_for_echo) == 0);
+    return 0;
+}
+
 /* Many agents at once, each with its own ring; every one must be served. */
 static int echo_n_agent(struct omega_agent *ag, const void *arg, size_t arglen)
 {
@@ -251,6 +304,134 @@ static int echo_n_agent(struct omega_agent *ag, const void *arg, size_t arglen)
             return 40;
     }
     return 0;
+}
+
+/* The two ways a message reaches its receiver: straight into its ring when it already waits in
+ * recv, or through its inbox when it does not; either way whole, in order, from the right sender. */
+static int fwd_server(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char from[OMEGA_AGENT_ID_MAX], buf[64];
+    size_t n;
+    /* 1: waits before anything is sent, so the message is written into its ring directly. */
+    if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0 || n != 5 || memcmp(buf, "first", 5) ||
+        strcmp(from, "fwdc") != 0)
+        return 50;
+    if (omega_agent_send(ag, "fwdc", "go", 2) != 0)
+        return 51;
+    /* 2: the client sends five before this looks: they wait in the inbox, in order. */
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    for (int i = 0; i < 5; i++) {
+        char want[16];
+        int l = snprintf(want, sizeof want, "queued-%d", i);
+        if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0 || n != (size_t)l ||
+            memcmp(buf, want, n) != 0 || strcmp(from, "fwdc") != 0)
+            return 52 + i;
+    }
+    if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, OMEGA_RECV_NOWAIT) != OMEGA_ENOTFOUND)
+        return 57;
+    /* 3: calls, each answered with the request reversed. */
+    if (omega_agent_send(ag, "fwdc", "ready", 5) != 0)
+        return 58;
+    for (;;) {
+        if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0)
+            return 59;
+        if (n == 4 && memcmp(buf, "quit", 4) == 0)
+            return 0;
+        char rev[64];
+        for (size_t i = 0; i < n; i++)
+            rev[i] = buf[n - 1 - i];
+        if (omega_agent_send(ag, from, rev, n) != 0)
+            return 60;
+    }
+}
+
+static int fwd_client(struct omega_agent *ag, const void *arg, size_t arglen)
+{
+    (void)arg;
+    (void)arglen;
+    char from[OMEGA_AGENT_ID_MAX], buf[64];
+    size_t n;
+    struct timespec ts = {0, 20000000};   /* let the server reach its recv first */
+    nanosleep(&ts, NULL);
+    if (omega_agent_send_recv(ag, "fwds", "first", 5, from, sizeof from, buf, sizeof buf, &n) != 0 || n != 2 ||
+        memcmp(buf, "go", 2) != 0)
+        return 61;
+    for (int i = 0; i < 5; i++) {
+        char m[16];
+        int l = snprintf(m, sizeof m, "queued-%d", i);
+        if (omega_agent_send(ag, "fwds", m, (size_t)l) != 0)
+            return 62;
+    }
+    if (omega_agent_recv(ag, from, sizeof from, buf, sizeof buf, &n, 0) != 0 || n != 5 || memcmp(buf, "ready", 5))
+        return 63;
+    for (int i = 0; i < 200; i++) {
+        char m[32];
+        int l = snprintf(m, sizeof m, "call %d of 200", i);
+        if (omega_agent_send_recv(ag, "fwds", m, (size_t)l, from, sizeof from, buf, sizeof buf, &n) != 0 ||
+            n != (size_t)l || strcmp(from, "fwds") != 0)
+            return 64;
+        for (int k = 0; k < l; k++)
+            if (buf[k] != m[l - 1 - k])
+                return 65;
+    }
+    return omega_agent_send(ag, "fwds", "quit", 4) == 0 ? 0 : 66;
+}
+
+static int run_forwarding(const struct omega_runtime_config *cfg)
+{
+    struct iso_env e;
+    const char *allow = "{\"allow\": [{\"agent\": \"fwd*\", \"action\": \"send\", \"target\": \"fwd*\"}]}";
+    CHECK(iso_env_start(&e, allow, cfg) == 0);
+    int s = iso_spawn(&e, "fwds", fwd_server, NULL, 0);
+    int c = iso_spawn(&e, "fwdc", fwd_client, NULL, 0);
+    CHECK(s >= 0 && c >= 0);
+    struct omega_agent_status st;
+    CHECK(omega_runtime_wait(e.rt, c, 20000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && st.signal == 0, "client: exit %d, %s", st.exit_code, st.reason);
+    CHECK(st.requests == 1 + 5 + 1 + 200 + 1);
+    CHECK(omega_runtime_wait(e.rt, s, 5000, &st) == 0);
+    CHECK_MSG(st.exit_code == 0 && st.signal == 0, "server: exit %d, %s", st.exit_code, st.reason);
+    iso_env_stop(&e);
+    return 0;
+}
+
+OMEGA_TEST_TIMEOUT(iso_a2a_direct_and_queued_in_order, 30)
+{
+    return run_forwarding(NULL);
+}
+
+/* Pinned: the serve thread on the last CPU, the agents on the others; the same exchange works, and
+ * with a spin of 1 us every wait ends on the futex. */
+OMEGA_TEST_TIMEOUT(iso_runtime_pinned_and_sleeping, 30)
+{
+    struct omega_runtime_config cfg = {.pin = 1};
+    CHECK(run_forwarding(&cfg) == 0);
+    cpu_set_t all;
+    CHECK(sched_getaffinity(0, sizeof all, &all) == 0);
+    if (CPU_COUNT(&all) >= 2) {
+        struct iso_env e;
+        CHECK(iso_env_start(&e, "{\"allow\": [{\"agent\": \"*\", \"action\": \"tools/call\", \"target\": \"echo\"}]}",
+                            &cfg) == 0);
+        int a = iso_spawn(&e, "pinned", echo_n_agent, NULL, 0);
+        CHECK(a >= 0);
+        struct omega_agent_status st;
+        CHECK(omega_runtime_status(e.rt, a, &st) == 0);
+        cpu_set_t got;
+        int last = -1;
+        for (int i = 0; i < CPU_SETSIZE; i++)
+            if (CPU_ISSET(i, &all))
+                last = i;
+        if (sched_getaffinity(st.pid, sizeof got, &got) == 0)   /* may be gone already: then nothing to see */
+            CHECK_MSG(!CPU_ISSET(last, &got) && CPU_COUNT(&got) == CPU_COUNT(&all) - 1, "agent may run on CPU %d",
+                      last);
+        CHECK(omega_runtime_wait(e.rt, a, 10000, &st) == 0 && st.exit_code == 0);
+        iso_env_stop(&e);
+    }
+    struct omega_runtime_config sleepy = {.spin_us = 1, .agent_spin_us = 1};
+    return run_forwarding(&sleepy);
 }
 
 OMEGA_TEST_TIMEOUT(iso_runtime_many_agents, 60)
