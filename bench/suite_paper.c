@@ -363,8 +363,12 @@ int omega_bench_paper(struct omega_bench *b, int argc, char **argv)
     /* The commit of the source, as machine.json records it (the build's own may be older). */
     json_t *mach = omega_machine_describe();
     const char *commit = json_string_value(json_object_get(mach, "commit"));
-    snprintf(title, sizeof title, "Omega testbed: the paper's table (%s, backend %s, commit %.10s)", date, backend,
-             commit ? commit : "unknown");
+    if (from)
+        snprintf(title, sizeof title, "Omega testbed: the paper's table (%s, assembled from earlier runs; each row names "
+                 "the backend, machine and build commit it was measured on)", date);
+    else
+        snprintf(title, sizeof title, "Omega testbed: the paper's table (%s, backend %s, commit %.10s)", date, backend,
+                 commit ? commit : "unknown");
     json_decref(mach);
     struct omega_buf md;
     omega_buf_init(&md);

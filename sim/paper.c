@@ -56,7 +56,10 @@ void omega_paper_machine(const json_t *summary, char *out, size_t outlen)
     const char *cpu = json_string_value(json_object_get(m, "cpu"));
     const char *gpu = json_string_value(json_object_get(m, "gpu"));
     long long ncpu = json_integer_value(json_object_get(m, "cpus_online"));
-    const char *commit = json_string_value(json_object_get(m, "commit"));
+    /* the commit the measuring binary was built from; the source tree's may differ (a copy elsewhere) */
+    const char *commit = json_string_value(json_object_get(m, "build_commit"));
+    if (!commit)
+        commit = json_string_value(json_object_get(m, "commit"));
     if (gpu && strcmp(gpu, "none") != 0 && be && strcmp(be, "emu") != 0)
         snprintf(out, outlen, "%s; %s; %.10s", be, gpu, commit ? commit : "?");
     else
@@ -200,8 +203,10 @@ void omega_paper_rows(const json_t *suites, const struct omega_costmodel *cm, st
     }
     r->base = off * 1e3;
     r->omega = (on + (isnan(monitor_s) ? cm->monitor_s.value : monitor_s)) * 1e3;
-    snprintf(r->note, sizeof r->note, "%s batch 1, 512-token context; plus one monitor path (%s) per token",
-             OMEGA_PAPER_MODEL, isnan(monitor_s) ? "modeled: policy suite not run" : "measured");
+    snprintf(r->note, sizeof r->note, "%s batch 1, %s; plus one monitor path (%s) per token", OMEGA_PAPER_MODEL,
+             gpu && !isnan(gpu_step(gpu, 1, "off")) ? "CC off vs on at the llm suite's contexts (128 tokens and up)"
+                                                    : "512-token context",
+             isnan(monitor_s) ? "modeled: policy suite not run" : "measured");
 
     /* 2. GPU overhead of isolation: what the confidential data path costs a full batch. */
     r = &rows[1];
