@@ -60,11 +60,12 @@ void omega_paper_machine(const json_t *summary, char *out, size_t outlen)
     const char *commit = json_string_value(json_object_get(m, "build_commit"));
     if (!commit)
         commit = json_string_value(json_object_get(m, "commit"));
+    const char *date = json_string_value(json_object_get(m, "date"));   /* ISO 8601: the day is enough here */
     if (gpu && strcmp(gpu, "none") != 0 && be && strcmp(be, "emu") != 0)
-        snprintf(out, outlen, "%s; %s; %.10s", be, gpu, commit ? commit : "?");
+        snprintf(out, outlen, "%s; %s; %.10s; %.10s", be, gpu, commit ? commit : "?", date ? date : "?");
     else
-        snprintf(out, outlen, "%s; %s, %lld CPUs; %.10s", be ? be : "?", cpu ? cpu : "unknown CPU", ncpu,
-                 commit ? commit : "?");
+        snprintf(out, outlen, "%s; %s, %lld CPUs; %.10s; %.10s", be ? be : "?", cpu ? cpu : "unknown CPU", ncpu,
+                 commit ? commit : "?", date ? date : "?");
 }
 
 static void not_run(struct omega_paper_row *r, const char *suite, const char *why)

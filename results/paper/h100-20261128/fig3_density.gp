@@ -9,7 +9,7 @@ set boxwidth 0.9
 set yrange [0:*]
 set grid ytics
 set ylabel "agents"
-set title "Agents per GPU: per-agent CVM vs shared (4,096-token context)\ncuda; NVIDIA H100 80GB HBM3, 580.159.04, 81559 MiB; a2402f9" noenhanced
+set title "Agents per GPU: per-agent CVM vs shared (4,096-token context)\ncuda; NVIDIA H100 80GB HBM3, 580.159.04, 81559 MiB; a2402f9; 2026-11-28" noenhanced
 set key top left
 plot 'fig3_density.dat' using 2:xtic(1) title "baseline", '' using 3 title "Omega"
 
