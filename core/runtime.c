@@ -587,14 +587,17 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
             a->gate_seq = seq + 1;
         }
     }
-    if (d.verdict == OMEGA_ASK && rc == 0 && cnt && recorded)
-        status = ask(rt, a, &act, &d, dig);
+    int redact_out = 0, redact_result = 0;
+    if (d.verdict != OMEGA_ALLOW) {   /* allow, the hot path, pays this one test and no more */
+        if (d.verdict == OMEGA_ASK && rc == 0 && cnt && recorded)
+            status = ask(rt, a, &act, &d, dig);
+        /* redact: what the agent sends is masked before it leaves, what it asks for before it arrives. */
+        redact_out = d.verdict == OMEGA_REDACT && (kind == OMEGA_ACT_SEND || kind == OMEGA_ACT_EGRESS);
+        redact_result = d.verdict == OMEGA_REDACT && !redact_out;
+    }
     struct omega_reply rp = {.out = &a->out};
     omega_labels_init(&rp.labels);
     a->out.len = 0;
-    /* redact: what the agent sends is masked before it leaves, what it asks for before it arrives. */
-    int redact_out = d.verdict == OMEGA_REDACT && (kind == OMEGA_ACT_SEND || kind == OMEGA_ACT_EGRESS);
-    int redact_result = d.verdict == OMEGA_REDACT && !redact_out;
     if (status == 0) {
         ++*cnt;
         if (redact_out) {
