@@ -20,6 +20,7 @@
 #include "core/allowlist.h"
 #include "core/channel.h"
 #include "core/log.h"
+#include "core/redact.h"
 #include "core/runtime.h"
 #include "core/util.h"
 
@@ -47,6 +48,9 @@ struct agent {
     int idx;
     int deferred;                   /* a handler answers its current request later */
     struct omega_chan_frame deferred_f;
+    int deferred_redacting;         /* the deferred result is masked when it comes */
+    uint32_t deferred_nredact;      /* the deferred result's fields to mask (owned copies: a decider's */
+    char *deferred_redact[OMEGA_DECISION_MAX_REDACT];   /* strings may not outlive the decision) */
     pid_t pid;
     int pidfd, doorbell;
     struct omega_chan ch;
@@ -121,6 +125,10 @@ struct omega_runtime {
     void *trace_ctx;
     omega_event_fn event;
     void *event_ctx;
+    omega_approve_fn approve;
+    void *approve_ctx;
+    char approver[48];              /* "approver:<name>", the policy an approval record names */
+    struct omega_buf redacted;      /* serve thread: an outgoing payload after masking */
     _Atomic uint64_t served;
     uint64_t egress_bytes;
     uint32_t cpu;                   /* serve thread: CPU + 1 it ran on at the start of this round */
@@ -226,6 +234,14 @@ static void free_inbox(struct agent *a)
     a->inbox_bytes = a->inbox_n = 0;
 }
 
+static void drop_deferred_redact(struct agent *a)
+{
+    for (uint32_t i = 0; i < a->deferred_nredact; i++)
+        free(a->deferred_redact[i]);
+    a->deferred_nredact = 0;
+    a->deferred_redacting = 0;
+}
+
 /* The agent's process is gone (or about to be reaped): final status, resources back. */
 static void reap(struct omega_runtime *rt, struct agent *a, int block)
 {
@@ -243,6 +259,7 @@ static void reap(struct omega_runtime *rt, struct agent *a, int block)
     close(a->doorbell);   /* the pidfd stays open until the runtime ends: stop() may still use it */
     a->doorbell = -1;
     free_inbox(a);
+    drop_deferred_redact(a);
     /* Only the serve thread touches these, and never for a stopped agent: give the memory back now. */
     omega_chan_fini(&a->ch);
     free(a->body);
@@ -465,6 +482,48 @@ static const enum omega_action_kind op_kind[] = {
     [OMEGA_OP_INFER] = OMEGA_ACT_INFER, [OMEGA_OP_EGRESS] = OMEGA_ACT_EGRESS, [OMEGA_OP_SENDRECV] = OMEGA_ACT_SEND,
 };
 
+/* Mask fields in the n bytes at p into out (redact decisions). An empty payload holds nothing to
+ * mask; anything that cannot be masked is refused with a line saying why (fail closed). */
+static int redact_into(const struct agent *a, const char *what, const char *const *fields, uint32_t nfields,
+                       const void *p, size_t n, struct omega_buf *out)
+{
+    out->len = 0;
+    if (n == 0)
+        return 0;
+    for (uint32_t i = 0; i < nfields; i++)
+        if (!fields[i]) {
+            omega_log(OMEGA_LOG_WARN, "agent %s: %s refused: out of memory for the fields to redact", a->id, what);
+            return OMEGA_EDENIED;
+        }
+    struct omega_error err = {0};
+    if (omega_redact_json(p, n, fields, nfields, out, &err) >= 0)
+        return 0;
+    omega_log(OMEGA_LOG_WARN, "agent %s: %s refused: cannot redact: %s", a->id, what, err.msg);
+    return OMEGA_EDENIED;
+}
+
+/* A recorded ask goes to the approver; its answer is recorded right after the ask (same request
+ * digest, the approver as the policy) before anything happens. 0 approved, else OMEGA_EDENIED. */
+static int ask(struct omega_runtime *rt, struct agent *a, const struct omega_action *act,
+               const struct omega_decision *d, const uint8_t dig[32])
+{
+    if (!rt->approve)
+        return OMEGA_EDENIED;
+    int ok = rt->approve(rt->approve_ctx, act, d);
+    if (ok < 0)
+        omega_log(OMEGA_LOG_WARN, "agent %s: %s %s: %s failed (%s): denied", a->id, act->method, act->target,
+                  rt->approver, omega_error_name(ok));
+    struct omega_decision out = {.verdict = ok == 1 ? OMEGA_ALLOW : OMEGA_DENY, .npolicies = 1,
+                                 .policies = {rt->approver}};
+    if (rt->mon->record) {
+        uint64_t seq;
+        if (omega_monitor_record(rt->mon, act, &out, dig, &seq) < 0)
+            return OMEGA_EDENIED;   /* an approval nobody can audit is no approval */
+        a->gate_seq = seq + 1;
+    }
+    return ok == 1 ? 0 : OMEGA_EDENIED;
+}
+
 static void handle(struct omega_runtime *rt, struct agent *a, const struct omega_chan_frame *f)
 {
     atomic_fetch_add_explicit(&a->requests, 1, memory_order_relaxed);
@@ -512,23 +571,42 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
     struct omega_decision d;
     int rc = omega_monitor_decide(rt->mon, &act, &d);
     int status = 0;
-    /* ask needs a human and redact a rewriting step this runtime does not have yet: both fail closed. */
+    /* Only allow reaches here without a second look. redact goes on, masked below; ask goes to the
+     * approver once it is recorded; anything else, a decider error or no count slot refuses. */
     if (rc < 0 || d.verdict != OMEGA_ALLOW || !cnt)
-        status = OMEGA_EDENIED;
+        status = rc == 0 && cnt && d.verdict == OMEGA_REDACT ? 0 : OMEGA_EDENIED;
+    uint8_t dig[32];
+    int recorded = 1;
     if (rt->mon->record) {
-        uint8_t dig[32];
         uint64_t seq;
         omega_monitor_io_digest(a->id, act.method, target, payload, plen, dig);
-        if (omega_monitor_record(rt->mon, &act, &d, dig, &seq) < 0)
+        if (omega_monitor_record(rt->mon, &act, &d, dig, &seq) < 0) {
             status = OMEGA_EDENIED;   /* what cannot be recorded is not done */
-        else
+            recorded = 0;
+        } else {
             a->gate_seq = seq + 1;
+        }
+    }
+    int redact_out = 0, redact_result = 0;
+    if (d.verdict != OMEGA_ALLOW) {   /* allow, the hot path, pays this one test and no more */
+        if (d.verdict == OMEGA_ASK && rc == 0 && cnt && recorded)
+            status = ask(rt, a, &act, &d, dig);
+        /* redact: what the agent sends is masked before it leaves, what it asks for before it arrives. */
+        redact_out = d.verdict == OMEGA_REDACT && (kind == OMEGA_ACT_SEND || kind == OMEGA_ACT_EGRESS);
+        redact_result = d.verdict == OMEGA_REDACT && !redact_out;
     }
     struct omega_reply rp = {.out = &a->out};
     omega_labels_init(&rp.labels);
     a->out.len = 0;
     if (status == 0) {
         ++*cnt;
+        if (redact_out) {
+            status = redact_into(a, act.method, d.redact, d.nredact, payload, plen, &rt->redacted);
+            payload = rt->redacted.data;
+            plen = rt->redacted.len;
+        }
+    }
+    if (status == 0) {
         struct omega_request rq = {.agent = a->id, .kind = kind, .target = target, .payload = payload, .len = plen,
                                    .args = args, .ticket = (uint64_t)a->idx << 32 | f->id, .labels = &a->labels};
         switch (kind) {
@@ -562,11 +640,19 @@ static void handle(struct omega_runtime *rt, struct agent *a, const struct omega
         default:
             status = OMEGA_EINVAL;
         }
+        if (status == 0 && redact_result)
+            status = redact_into(a, act.method, d.redact, d.nredact, a->out.data, a->out.len, &a->out);
         if (status == 0 && omega_labels_join(&a->labels, &rp.labels) < 0)
             status = OMEGA_EQUOTA;   /* a result whose labels cannot be tracked is not handed over */
         if (status == OMEGA_RT_DEFERRED) {
             a->deferred = 1;       /* answered by omega_runtime_complete; the agent waits */
             a->deferred_f = *f;
+            if (redact_result) {   /* masked when it comes (a copy that fails is refused then) */
+                a->deferred_redacting = 1;
+                for (uint32_t i = 0; i < d.nredact; i++)
+                    a->deferred_redact[i] = strdup(d.redact[i]);
+                a->deferred_nredact = d.nredact;
+            }
             atomic_fetch_add_explicit(&a->allowed, 1, memory_order_relaxed);
             if (rt->trace)
                 rt->trace(rt->trace_ctx, &act, &d, 0);
@@ -667,10 +753,19 @@ static int drain_completions(struct omega_runtime *rt)
         if (a && a->deferred && a->deferred_f.id == (uint32_t)c->ticket && !a->stopping &&
             atomic_load_explicit(&a->state, memory_order_relaxed) == OMEGA_AGENT_RUNNING) {
             int status = c->status > 0 ? OMEGA_EIO : c->status;
+            const uint8_t *p = c->bytes;
+            size_t pn = c->n;
+            if (status == 0 && a->deferred_redacting) {
+                status = redact_into(a, "deferred result", (const char *const *)a->deferred_redact,
+                                     a->deferred_nredact, c->bytes, c->n, &rt->redacted);
+                p = rt->redacted.data;
+                pn = rt->redacted.len;
+            }
+            drop_deferred_redact(a);
             if (status == 0 && c->has_labels && omega_labels_join(&a->labels, &c->labels) < 0)
                 status = OMEGA_EQUOTA;
             a->deferred = 0;
-            respond(rt, a, &a->deferred_f, status, NULL, status == 0 ? c->bytes : NULL, status == 0 ? c->n : 0);
+            respond(rt, a, &a->deferred_f, status, NULL, status == 0 ? p : NULL, status == 0 ? pn : 0);
             n++;
         }
         free(c);
@@ -843,6 +938,7 @@ struct omega_runtime *omega_runtime_new(const struct omega_runtime_config *cfg, 
     plan_cpus(rt);
     pthread_mutex_init(&rt->done_mu, NULL);
     rt->done_tail = &rt->done_head;
+    omega_buf_init(&rt->redacted);
     pthread_mutex_init(&rt->lock, NULL);
     pthread_cond_init(&rt->cond, NULL);
     rt->egress_fn = discard_egress;
@@ -911,6 +1007,7 @@ void omega_runtime_free(struct omega_runtime *rt)
         free(a->body);
         free(a->counts);
         free_inbox(a);
+        drop_deferred_redact(a);
         omega_buf_fini(&a->out);
         omega_buf_fini(&a->pend);
         free(a);
@@ -922,6 +1019,7 @@ void omega_runtime_free(struct omega_runtime *rt)
     if (rt->ctlfd >= 0) close(rt->ctlfd);
     free(rt->agents);
     free(rt->byid);
+    omega_buf_fini(&rt->redacted);
     pthread_mutex_destroy(&rt->lock);
     pthread_cond_destroy(&rt->cond);
     for (struct completion *c = rt->done_head, *next; c; c = next) {
@@ -998,6 +1096,18 @@ void omega_runtime_set_event(struct omega_runtime *rt, omega_event_fn fn, void *
 {
     rt->event = fn;
     rt->event_ctx = ctx;
+}
+
+int omega_runtime_set_approver(struct omega_runtime *rt, omega_approve_fn fn, void *ctx, const char *name)
+{
+    if (atomic_load(&rt->nagents) > 0)
+        return OMEGA_ESTATE;   /* the serve thread reads these without a lock */
+    if (fn && (!name || !*name || strlen(name) > 31))
+        return OMEGA_EINVAL;
+    rt->approve = fn;
+    rt->approve_ctx = fn ? ctx : NULL;
+    snprintf(rt->approver, sizeof rt->approver, "approver:%s", fn ? name : "none");
+    return 0;
 }
 
 static int wait_ready(struct agent *a, uint64_t t0, siginfo_t *si)

@@ -3,6 +3,12 @@
  * actions itself through a table of handlers, joins the results' labels into the agent's context and
  * answers. A violating or crashing agent is stopped and reported; the others go on.
  *
+ * What each verdict does: allow performs the action; deny refuses it (OMEGA_EDENIED); redact
+ * performs it with the decision's fields masked (core/redact.h) in the result (tools/call, read,
+ * infer) or in the outgoing payload (send, egress), and refuses it when that payload is not JSON;
+ * ask goes to the approver (omega_runtime_set_approver), whose answer is recorded as a record of its
+ * own right after the ask's, and then proceeds as allow or deny; without an approver ask is denied.
+ *
  * Threads: the caller's thread makes the runtime, registers handlers, spawns and waits for agents;
  * one serve thread owns every channel. Handlers run on the serve thread. Register handlers and data
  * before the first spawn (OMEGA_ESTATE after). Make the runtime on a thread that outlives it: the
@@ -17,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "core/approve.h"
 #include "core/buf.h"
 #include "core/decision.h"
 #include "core/labels.h"
@@ -110,6 +117,10 @@ void omega_runtime_set_egress(struct omega_runtime *rt, omega_handler_fn fn, voi
 void omega_runtime_set_trace(struct omega_runtime *rt, omega_trace_fn fn, void *ctx);
 /* Be told when an agent stops. */
 void omega_runtime_set_event(struct omega_runtime *rt, omega_event_fn fn, void *ctx);
+/* Answer ask decisions with fn (ctx borrowed; NULL fn: none, every ask is denied). name (≤ 31 bytes,
+ * copied) goes into each outcome's record as the policy "approver:<name>". fn runs on the serve
+ * thread and must not block: it holds up every agent. Before the first spawn (OMEGA_ESTATE after). */
+int omega_runtime_set_approver(struct omega_runtime *rt, omega_approve_fn fn, void *ctx, const char *name) OMEGA_MUST_CHECK;
 
 /* Start one sandboxed agent and wait until it serves; returns its index (≥ 0). id: unique, ≤ 63 bytes. */
 int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_main_fn fn, const void *arg,

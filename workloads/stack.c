@@ -46,6 +46,7 @@ struct omega_stack {
     struct omega_entities *entities;
     struct omega_policy_engine *engine;
     struct omega_allowlist *allow;
+    struct omega_approver approver;
     EVP_PKEY *log_key;
     uint8_t log_pub[32];
     struct omega_provlog *log;
@@ -379,6 +380,11 @@ int omega_stack_open(struct omega_stack **out, const struct omega_stack_config *
     s->rt = omega_runtime_new(&cfg->runtime, &s->monitor, err);
     if (!s->rt)
         rc = err && err->code ? err->code : OMEGA_EIO;
+    if (rc == 0 && cfg->approve) {
+        rc = omega_approver_open(&s->approver, cfg->approve, err);
+        if (rc == 0 && (rc = omega_runtime_set_approver(s->rt, s->approver.fn, s->approver.ctx, s->approver.name)) < 0)
+            omega_error_set(err, rc, __FILE__, __LINE__, "cannot set the approver");
+    }
     if (rc == 0)
         rc = omega_platform_open(&s->platform, cfg->platform ? cfg->platform : &pc, err);
     if (rc == 0)
@@ -431,6 +437,7 @@ int omega_stack_close(struct omega_stack *s, struct omega_error *err)
     omega_policy_set_free(s->policies);
     omega_entities_free(s->entities);
     omega_allowlist_free(s->allow);
+    omega_approver_close(&s->approver);   /* after the runtime: its serve thread calls the approver */
     EVP_PKEY_free(s->log_key);
     omega_platform_close(s->platform);
     free(s);

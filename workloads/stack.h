@@ -30,6 +30,8 @@ struct omega_stack_config {
     int max_agents;              /* agents that infer at once, for sizing the KV pool (default 64) */
     const char *data_dir;        /* read_file's labelled files; NULL: none */
     int http;                    /* 1: start the loopback HTTP server for http_get/http_post */
+    const char *approve;         /* who answers ask decisions: "allow", "deny" or an approval-rule file
+                                  * (core/approve.h); NULL: no one, every ask is denied */
     struct omega_runtime_config runtime;   /* zero: defaults */
 };
 

@@ -38,12 +38,17 @@ static void print_decision(void *ctx, const struct omega_action *a, const struct
 static void usage(FILE *f)
 {
     fprintf(f, "usage: omega run --workload toolcall [--agents N] [--rounds N] [--prompt N] [--gen N] [--model NAME]\n"
-               "                 [--policies FILE] [--entities FILE] [--no-enforce] [--log DIR] [--log-mode batch|sync]\n"
+               "                 [--policies FILE] [--entities FILE] [--approve allow|deny|FILE] [--no-enforce]\n"
+               "                 [--log DIR] [--log-mode batch|sync]\n"
                "                 [--trace FILE] [--arrivals poisson|azure --rate R] [--data DIR] [--quiet] [--json]\n"
                "Sandboxed agents loop inference (a prompt through the shared engine) and one MCP tools/call\n"
                "(read_file, http_get/http_post on a loopback server, kv_get/kv_put, send_email, pay) under the\n"
                "monitor; every decision is printed and, with --log, recorded in a provenance log.\n"
                "  --policies FILE  Cedar policies (default: the built-in bundle; --print-policies shows it)\n"
+               "  --approve A      who answers the policies' ask decisions (default: no one, so each ask is denied):\n"
+               "                   allow or deny every ask, or FILE, JSON Lines rules approving the asks they\n"
+               "                   match: {\"agent\": \"a1\", \"action\": \"tools/call\", \"target\": \"pay\"}, each\n"
+               "                   field optional (absent or \"*\": any); each answer is its own log record\n"
                "  --no-enforce     allow everything and record nothing (the baseline)\n"
                "  --log DIR        provenance log folder; its verifier key is written to DIR.pub.pem\n"
                "  --trace FILE     replay agents a1..aN from a trace-replay JSON Lines file (docs/sim.md)\n"
@@ -101,6 +106,7 @@ int omega_run_toolcall(int argc, char **argv)
         else if (strcmp(o, "--model") == 0) model = v;
         else if (strcmp(o, "--policies") == 0) sc.policies = v;
         else if (strcmp(o, "--entities") == 0) sc.entities = v;
+        else if (strcmp(o, "--approve") == 0) sc.approve = v;
         else if (strcmp(o, "--log") == 0) sc.log_dir = v;
         else if (strcmp(o, "--log-mode") == 0) {
             bad = strcmp(v, "sync") != 0 && strcmp(v, "batch") != 0;
