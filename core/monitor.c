@@ -15,6 +15,7 @@ void omega_monitor_set_decider(struct omega_monitor *m, omega_decide_fn fn, void
 {
     m->decide = fn;
     m->decide_ctx = ctx;
+    m->count = NULL;   /* a counter belongs to its decider */
 }
 
 void omega_monitor_set_recorder(struct omega_monitor *m, omega_record_fn fn, void *ctx)
@@ -107,4 +108,14 @@ void omega_monitor_set_durable(struct omega_monitor *m, omega_durable_fn fn, voi
 {
     m->durable = fn;
     m->durable_ctx = ctx;
+}
+
+void omega_monitor_set_counter(struct omega_monitor *m, omega_count_fn fn)
+{
+    m->count = fn;
+}
+
+int omega_monitor_count(struct omega_monitor *m, const struct omega_action *a)
+{
+    return m->count ? m->count(m->decide_ctx, a) : 0;
 }

@@ -27,9 +27,14 @@ struct omega_monitor_stats {
  * rule: nothing is acknowledged before its record is durable), serving other agents meanwhile. */
 typedef int (*omega_durable_fn)(void *ctx, uint64_t seq);
 
+/* Counter: tells the decider that an action it did not allow (an ask) was allowed after all, so that
+ * rate windows it keeps see the call. */
+typedef int (*omega_count_fn)(void *ctx, const struct omega_action *a);
+
 struct omega_monitor {
     omega_decide_fn decide;   /* NULL: deny everything */
     void *decide_ctx;
+    omega_count_fn count;     /* NULL: the decider keeps no counts of its own */
     omega_record_fn record;   /* NULL: no provenance (nothing recorded, nothing hashed) */
     void *record_ctx;
     omega_durable_fn durable; /* NULL: a record is durable when the hook returns (sync mode) */
@@ -41,6 +46,10 @@ struct omega_monitor {
 void omega_monitor_init(struct omega_monitor *m);
 /* Plug in the decider (borrowed ctx). */
 void omega_monitor_set_decider(struct omega_monitor *m, omega_decide_fn fn, void *ctx);
+/* Plug in the decider's counter (same ctx as the decider); NULL removes it. */
+void omega_monitor_set_counter(struct omega_monitor *m, omega_count_fn fn);
+/* Tell the decider an action was allowed after its decision (an approved ask); 0 without a counter. */
+int omega_monitor_count(struct omega_monitor *m, const struct omega_action *a);
 /* Plug in the provenance hook (borrowed ctx); NULL removes it. */
 void omega_monitor_set_recorder(struct omega_monitor *m, omega_record_fn fn, void *ctx);
 /* Plug in the durability gate (borrowed ctx); NULL removes it. */

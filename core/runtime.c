@@ -521,6 +521,9 @@ static int ask(struct omega_runtime *rt, struct agent *a, const struct omega_act
             return OMEGA_EDENIED;   /* an approval nobody can audit is no approval */
         a->gate_seq = seq + 1;
     }
+    if (ok == 1 && omega_monitor_count(rt->mon, act) < 0)
+        omega_log(OMEGA_LOG_WARN, "agent %s: approved %s %s not counted in the decider's rate windows", a->id,
+                  act->method, act->target);
     return ok == 1 ? 0 : OMEGA_EDENIED;
 }
 

@@ -297,7 +297,8 @@ void omega_policy_result_free(struct omega_policy_result *r)
 
 /* Cedar's allow/deny, then the agent verdict from the determining policies' annotations: a permit
  * marked @decision("ask") asks a human, @redact("…") allows with fields masked; a deny whose every
- * satisfied forbid is marked @decision("ask") asks instead of denying. */
+ * satisfied forbid is marked @decision("ask") asks instead of denying. Redacting policies that name
+ * more than OMEGA_DECISION_MAX_REDACT distinct fields together deny. */
 static void agent_verdict(const struct omega_policy_set *ps, int allow, const uint32_t *reasons, uint32_t n,
                           enum omega_verdict *v, const char **redact, uint32_t *nredact)
 {
@@ -310,6 +311,7 @@ static void agent_verdict(const struct omega_policy_set *ps, int allow, const ui
         return;
     }
     *v = OMEGA_ALLOW;
+    int overflow = 0;
     for (uint32_t i = 0; i < n; i++) {
         const struct ppolicy *p = ps->pol[reasons[i]];
         if (p->verdict == OMEGA_ASK)
@@ -322,8 +324,13 @@ static void agent_verdict(const struct omega_policy_set *ps, int allow, const ui
                 dup |= strcmp(redact[j], p->redact[k]) == 0;
             if (!dup && *nredact < OMEGA_DECISION_MAX_REDACT)
                 redact[(*nredact)++] = p->redact[k];
+            else if (!dup)
+                overflow = 1;
         }
     }
+    /* More fields than a decision carries: masking only some would leak the rest, so deny. */
+    if (*v == OMEGA_REDACT && overflow)
+        *v = OMEGA_DENY;
     if (*v != OMEGA_REDACT)
         *nredact = 0;
 }
@@ -638,4 +645,20 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
 int omega_policy_decide(void *ctx, const struct omega_action *a, struct omega_decision *d)
 {
     return omega_policy_decide_full(ctx, a, d, NULL);
+}
+
+int omega_policy_count_allowed(void *ctx, const struct omega_action *a)
+{
+    struct omega_policy_engine *eng = ctx;
+    const struct omega_policy_set *ps = __atomic_load_n(&eng->ps, __ATOMIC_ACQUIRE);
+    if (!ps || !a || !a->agent)
+        return OMEGA_EINVAL;
+    if (!ps->reads_rate)
+        return 0;   /* no policy reads context.rate: the windows are not kept */
+    struct prate_ticket tk;
+    uint64_t w[PRATE_WINDOWS];
+    prate_begin(eng->rate, a->agent, a->kind == OMEGA_ACT_OTHER ? a->method : omega_action_kind_name(a->kind),
+                a->target ? a->target : "", a->now_ns, &tk, w);
+    prate_end(eng->rate, &tk, 1);
+    return 0;
 }

@@ -79,6 +79,8 @@ void omega_policy_engine_free(struct omega_policy_engine *eng);
 /* Decide one agent action (the fixed action → request mapping of core/decision.h). When a policy
  * reads context.rate, the engine keeps its sliding windows itself (clock: a->now_ns). */
 int omega_policy_decide(void *ctx, const struct omega_action *a, struct omega_decision *d);
+/* Count one allowed call of a in the engine's context.rate windows (for an ask a human approved later). */
+int omega_policy_count_allowed(void *ctx, const struct omega_action *a);
 /* Same, also filling a full result (for reporting errors); r may be NULL. */
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r);

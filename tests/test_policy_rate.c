@@ -319,3 +319,64 @@ OMEGA_TEST_TIMEOUT(policy_rate_through_the_runtime, 30)
     omega_policy_set_free(ps);
     return 0;
 }
+
+/* An ask a human approved later counts in the windows once the runtime reports it (the monitor's
+ * counter); without that report a cap behind an ask would never see approved calls. */
+OMEGA_TEST(policy_rate_counts_approved_asks)
+{
+    static const char text[] =
+        "@decision(\"ask\")\npermit(principal, action == Action::\"tools/call\", resource == Tool::\"mail\");\n"
+        "forbid(principal, action == Action::\"tools/call\", resource == Tool::\"mail\") when { context.rate.minute >= 2 };\n";
+    struct omega_policy_set *ps = parse(text);
+    CHECK(ps);
+    struct omega_policy_engine *eng = omega_policy_engine_new(ps, NULL);
+    CHECK(eng);
+    struct omega_labels L;
+    omega_labels_init(&L);
+    uint64_t t0 = 1000 * S;
+    struct omega_action a = {.kind = OMEGA_ACT_TOOL_CALL, .agent = "a", .method = "tools/call", .target = "mail",
+                             .labels = &L, .now_ns = t0};
+    /* Asks do not count at decision time: three asks in a row, nothing counted. */
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(call(eng, "a", "mail", t0 + (uint64_t)i * S), OMEGA_ASK);
+    /* Two approvals reported: the cap is reached and the next call is denied outright. */
+    CHECK_EQ_INT(omega_policy_count_allowed(eng, &a), 0);
+    a.now_ns = t0 + 2 * S;
+    CHECK_EQ_INT(omega_policy_count_allowed(eng, &a), 0);
+    CHECK_EQ_INT(call(eng, "a", "mail", t0 + 3 * S), OMEGA_DENY);
+    /* Another agent's windows are its own. */
+    CHECK_EQ_INT(call(eng, "b", "mail", t0 + 3 * S), OMEGA_ASK);
+    omega_policy_engine_free(eng);
+    omega_policy_set_free(ps);
+    return 0;
+}
+
+/* Redacting policies that name more fields together than a decision carries deny: masking only the
+ * first eight would hand over the rest. */
+OMEGA_TEST(policy_redact_too_many_fields_denies)
+{
+    static const char text[] =
+        "@redact(\"f1, f2, f3, f4, f5\")\npermit(principal, action, resource == Tool::\"t\");\n"
+        "@redact(\"f4, f5, f6, f7, f8\")\npermit(principal, action, resource == Tool::\"t\");\n"
+        "@redact(\"f9\")\npermit(principal, action, resource == Tool::\"u\");\n"
+        "@redact(\"f1, f2, f3, f4, f5, f6, f7, f8\")\npermit(principal, action, resource == Tool::\"u\");\n";
+    struct omega_policy_set *ps = parse(text);
+    CHECK(ps);
+    struct omega_policy_engine *eng = omega_policy_engine_new(ps, NULL);
+    CHECK(eng);
+    struct omega_labels L;
+    omega_labels_init(&L);
+    struct omega_action a = {.kind = OMEGA_ACT_TOOL_CALL, .agent = "a", .method = "tools/call", .target = "t",
+                             .labels = &L};
+    struct omega_decision d;
+    CHECK_EQ_INT(omega_policy_decide(eng, &a, &d), 0);
+    CHECK_EQ_INT(d.verdict, OMEGA_REDACT);   /* f1..f8: exactly eight distinct */
+    CHECK_EQ_INT(d.nredact, 8);
+    a.target = "u";
+    CHECK_EQ_INT(omega_policy_decide(eng, &a, &d), 0);
+    CHECK_EQ_INT(d.verdict, OMEGA_DENY);     /* nine distinct */
+    CHECK_EQ_INT(d.nredact, 0);
+    omega_policy_engine_free(eng);
+    omega_policy_set_free(ps);
+    return 0;
+}

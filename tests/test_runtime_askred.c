@@ -118,6 +118,16 @@ OMEGA_TEST(approve_rules_parse_and_match)
 /* Targets named r_* are redacted (ssn, email), ask_* asked, everything else allowed. */
 static _Atomic uint64_t seen_count[4];   /* context.count of the last r_patient, ask_pay, ask_wire call */
 
+static _Atomic int counted;   /* approved asks the runtime reported back through the monitor's counter */
+
+static int table_counter(void *ctx, const struct omega_action *a)
+{
+    (void)ctx;
+    (void)a;
+    atomic_fetch_add(&counted, 1);
+    return 0;
+}
+
 static int table_decider(void *ctx, const struct omega_action *a, struct omega_decision *d)
 {
     (void)ctx;
@@ -257,6 +267,8 @@ static int env_start(struct env *e)
     atomic_store(&wired, 0);
     omega_monitor_init(&e->mon);
     omega_monitor_set_decider(&e->mon, table_decider, NULL);
+    omega_monitor_set_counter(&e->mon, table_counter);
+    atomic_store(&counted, 0);
     omega_monitor_set_recorder(&e->mon, keep_record, NULL);
     struct omega_error err = {0};
     struct omega_runtime_config cfg = {.ring_bytes = 64u << 10};
@@ -533,6 +545,7 @@ static int ask_case(omega_approve_fn fn, void *ctx, const char *name, const char
     int ok = __builtin_popcount((unsigned)want_bits);
     CHECK_EQ_INT(st.allowed, ok);
     CHECK_EQ_INT(st.denied, 3 - ok);
+    CHECK_EQ_INT(atomic_load(&counted), ok);   /* each approval reached the decider's rate windows */
     CHECK_EQ_INT(atomic_load(&paid), (want_bits & 1) + ((want_bits >> 2) & 1));
     CHECK_EQ_INT(atomic_load(&wired), (want_bits >> 1) & 1);
     /* An approved ask counts as allowed: the second ask_pay saw the first when it went through. */

@@ -306,6 +306,7 @@ static int open_decider(struct omega_stack *s, const struct omega_stack_config *
     if (!s->engine)
         OMEGA_FAIL(err, OMEGA_ENOMEM, "out of memory");
     omega_monitor_set_decider(&s->monitor, omega_policy_decide, s->engine);
+    omega_monitor_set_counter(&s->monitor, omega_policy_count_allowed);
     return 0;
 }
 
