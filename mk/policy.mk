@@ -5,8 +5,10 @@ CEDAR_WASM := tests/cedar/node_modules/@cedar-policy/cedar-wasm/package.json
 
 $(CEDAR_WASM): tests/cedar/package.json tests/cedar/package-lock.json
 	$(call say,NPM,tests/cedar)if command -v npm >/dev/null 2>&1; then \
-	    (cd tests/cedar && npm ci --no-audit --no-fund --silent) && touch $@ || \
-	    echo "warning: npm ci in tests/cedar failed; the Cedar differential test will fail"; \
+	    mkdir -p $(BUILD) && (cd tests/cedar && npm ci --no-audit --no-fund --loglevel=error \
+	        >$(CURDIR)/$(BUILD)/npm-ci.log 2>&1) && touch $@ || \
+	    { echo "warning: npm ci in tests/cedar failed; the Cedar differential test will fail. npm said:"; \
+	      grep -m 3 -i 'err' $(BUILD)/npm-ci.log | sed 's/^/  /'; }; \
 	else echo "warning: npm not found; the Cedar differential test will fail"; fi
 
 CHECK_DEPS += $(CEDAR_WASM)
