@@ -9,7 +9,7 @@ set boxwidth 0.9
 set yrange [0:*]
 set grid ytics
 set ylabel "ms"
-set title "Policy enforcement latency per I/O\nemu; AMD EPYC, 2 CPUs; b213bcc" noenhanced
+set title "Policy enforcement latency per I/O\nemu; AMD EPYC, 2 CPUs; ab62227; 2026-11-28" noenhanced
 set key top left
 plot 'fig4_policy_io.dat' using 2:xtic(1) title "baseline", '' using 3 title "Omega"
 

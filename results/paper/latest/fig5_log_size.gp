@@ -9,7 +9,7 @@ set boxwidth 0.9
 set yrange [0:*]
 set grid ytics
 set ylabel "KB"
-set title "Provenance log size per 1,000 operations\nemu; AMD EPYC, 2 CPUs; b213bcc" noenhanced
+set title "Provenance log size per 1,000 operations\nemu; AMD EPYC, 2 CPUs; ab62227; 2026-11-28" noenhanced
 set key top left
 plot 'fig5_log_size.dat' using 2:xtic(1) title "baseline", '' using 3 title "Omega"
 
