@@ -356,7 +356,7 @@ int omega_bench_isolation(struct omega_bench *b, int argc, char **argv)
     struct omega_monitor mon;
     uint64_t recs = 0;
     omega_monitor_init(&mon);
-    omega_monitor_set_decider(&mon, omega_allowlist_decide, al);
+    omega_allowlist_install(&mon, al);
     omega_monitor_set_recorder(&mon, counting_record, &recs);
     struct omega_runtime_config cfg = {.max_agents = (size_t)nagents + 8, .spin_us = spin_us,
                                        .agent_spin_us = agent_spin_us, .pin = pin};

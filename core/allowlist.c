@@ -171,3 +171,9 @@ int omega_allowlist_decide(void *ctx, const struct omega_action *a, struct omega
     d->policies[0] = allow ? allow->id : "default-deny";
     return 0;
 }
+
+void omega_allowlist_install(struct omega_monitor *m, struct omega_allowlist *al)
+{
+    omega_monitor_set_decider(m, omega_allowlist_decide, al);
+    omega_monitor_decider_ignores_args(m);
+}

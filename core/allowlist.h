@@ -15,6 +15,7 @@
 
 #include "core/decision.h"
 #include "core/error.h"
+#include "core/monitor.h"
 
 struct omega_allowlist;
 
@@ -28,5 +29,7 @@ void omega_allowlist_free(struct omega_allowlist *al);
 size_t omega_allowlist_size(const struct omega_allowlist *al);
 /* The omega_decide_fn: ctx is the allow-list. No allocation. */
 int omega_allowlist_decide(void *ctx, const struct omega_action *a, struct omega_decision *d);
+/* Make al (borrowed) m's decider; it matches agent, action, target and count, never arguments. */
+void omega_allowlist_install(struct omega_monitor *m, struct omega_allowlist *al);
 
 #endif

@@ -15,7 +15,8 @@ void omega_monitor_set_decider(struct omega_monitor *m, omega_decide_fn fn, void
 {
     m->decide = fn;
     m->decide_ctx = ctx;
-    m->count = NULL;   /* a counter belongs to its decider */
+    m->count = NULL;   /* a counter and what the decider reads belong to the decider */
+    m->ignores_args = 0;
 }
 
 void omega_monitor_set_recorder(struct omega_monitor *m, omega_record_fn fn, void *ctx)
@@ -108,6 +109,11 @@ void omega_monitor_set_durable(struct omega_monitor *m, omega_durable_fn fn, voi
 {
     m->durable = fn;
     m->durable_ctx = ctx;
+}
+
+void omega_monitor_decider_ignores_args(struct omega_monitor *m)
+{
+    m->ignores_args = 1;
 }
 
 void omega_monitor_set_counter(struct omega_monitor *m, omega_count_fn fn)

@@ -35,6 +35,7 @@ struct omega_monitor {
     omega_decide_fn decide;   /* NULL: deny everything */
     void *decide_ctx;
     omega_count_fn count;     /* NULL: the decider keeps no counts of its own */
+    int ignores_args;         /* the decider never reads omega_action.args (so nobody need parse them) */
     omega_record_fn record;   /* NULL: no provenance (nothing recorded, nothing hashed) */
     void *record_ctx;
     omega_durable_fn durable; /* NULL: a record is durable when the hook returns (sync mode) */
@@ -46,6 +47,8 @@ struct omega_monitor {
 void omega_monitor_init(struct omega_monitor *m);
 /* Plug in the decider (borrowed ctx). */
 void omega_monitor_set_decider(struct omega_monitor *m, omega_decide_fn fn, void *ctx);
+/* Say that the decider just plugged in never reads omega_action.args. */
+void omega_monitor_decider_ignores_args(struct omega_monitor *m);
 /* Plug in the decider's counter (same ctx as the decider); NULL removes it. */
 void omega_monitor_set_counter(struct omega_monitor *m, omega_count_fn fn);
 /* Tell the decider an action was allowed after its decision (an approved ask); 0 without a counter. */

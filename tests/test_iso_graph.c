@@ -36,7 +36,7 @@ OMEGA_TEST_TIMEOUT(iso_graph_denied_edge_fails, 60)
     CHECK(al);
     struct omega_monitor mon;
     omega_monitor_init(&mon);
-    omega_monitor_set_decider(&mon, omega_allowlist_decide, al);
+    omega_allowlist_install(&mon, al);
     struct omega_graph_spec g = {.kind = OMEGA_GRAPH_CHAIN, .nodes = 3, .bytes = 64, .rounds = 2};
     double s[2];
     CHECK(omega_graph_run_omega(&g, &mon, s, &err) < 0);

@@ -25,7 +25,7 @@ int iso_env_start(struct iso_env *e, const char *allow, const struct omega_runti
         return -1;
     }
     omega_monitor_init(&e->mon);
-    omega_monitor_set_decider(&e->mon, omega_allowlist_decide, e->al);
+    omega_allowlist_install(&e->mon, e->al);
     e->rt = omega_runtime_new(cfg, &e->mon, &err);
     if (!e->rt) {
         fprintf(stderr, "runtime: %s\n", err.msg);

@@ -232,7 +232,7 @@ int omega_cmd_run(int argc, char **argv)
         return omega_cli_fail("run", &err);
     struct omega_monitor mon;
     omega_monitor_init(&mon);
-    omega_monitor_set_decider(&mon, omega_allowlist_decide, al);
+    omega_allowlist_install(&mon, al);
     struct omega_runtime_config cfg = {.max_agents = (size_t)nagents, .limits.mem_bytes = mem,
                                        .rate_per_s = (uint32_t)rate, .ring_bytes = 256u << 10};
     struct omega_runtime *rt = omega_runtime_new(&cfg, &mon, &err);

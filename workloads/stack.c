@@ -291,7 +291,7 @@ static int open_decider(struct omega_stack *s, const struct omega_stack_config *
         s->allow = omega_allowlist_load(cfg->allow, err);
         if (!s->allow)
             return err && err->code ? err->code : OMEGA_EINVAL;
-        omega_monitor_set_decider(&s->monitor, omega_allowlist_decide, s->allow);
+        omega_allowlist_install(&s->monitor, s->allow);
         return 0;
     }
     if (cfg->policies)

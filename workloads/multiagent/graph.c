@@ -297,7 +297,7 @@ int omega_graph_run_omega(const struct omega_graph_spec *g, struct omega_monitor
         if (!(al = omega_allowlist_parse(text, l, err)))
             return err ? err->code : OMEGA_EINVAL;
         omega_monitor_init(&own);
-        omega_monitor_set_decider(&own, omega_allowlist_decide, al);
+        omega_allowlist_install(&own, al);
         mon = &own;
     }
     size_t ring = 64u << 10;
