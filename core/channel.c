@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/channel.h"
+#include "core/util.h"
 
 #define FRAME_HDR ((uint64_t)sizeof(struct omega_chan_frame))
 
@@ -234,13 +235,6 @@ int omega_chan_ag_send(struct omega_chan *c, const struct omega_chan_frame *f, c
     return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int rsp_ready(const struct omega_chan *c)
 {
     return atomic_load_explicit(&c->sh->rsp_head, memory_order_acquire) != c->ag_rsp_tail;
@@ -259,7 +253,7 @@ static void ag_wait(struct omega_chan *c, const struct omega_chan_wait *w)
         spin = 0;
     }
     if (spin) {
-        uint64_t t0 = mono_ns(), last = t0;
+        uint64_t t0 = omega_now_ns(), last = t0;
         for (unsigned k = 1;; k++) {
             if (rsp_ready(c)) {
                 if (c->ag_backoff && ++c->ag_calm >= 32) {   /* calm again: forget the back-off slowly */
@@ -273,12 +267,12 @@ static void ag_wait(struct omega_chan *c, const struct omega_chan_wait *w)
                 cpu_relax();
                 if (k & 15)   /* the clock costs ~40 ns; a pause 10 to 140 cycles, depending on the CPU */
                     continue;
-                t = mono_ns();
+                t = omega_now_ns();
             } else {
                 /* Each look gives the CPU away: with fewer cores than parties (agent, runtime, peer),
                  * the party we wait for may need this one. */
                 sched_yield();
-                t = mono_ns();
+                t = omega_now_ns();
             }
             if (t - last > OMEGA_CHAN_PREEMPTED_NS) {
                 /* Descheduled for a long time: other work holds the cores, and spinning only delays
