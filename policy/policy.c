@@ -496,13 +496,6 @@ static int label_set(const struct omega_label_set *s, struct pval *out)
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r)
 {
-    return omega_policy_decide_rates(eng, a, NULL, d, r);
-}
-
-int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omega_action *a,
-                              const struct omega_policy_rates *rates, struct omega_decision *d,
-                              struct omega_policy_result *r)
-{
     memset(d, 0, sizeof *d);
     d->verdict = OMEGA_DENY;
     const struct omega_policy_set *ps = __atomic_load_n(&eng->ps, __ATOMIC_ACQUIRE);
@@ -580,11 +573,11 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
     ctx[nctx].k = k_count;
     ctx[nctx].v.t = PV_LONG;
     ctx[nctx++].v.u.i = (int64_t)a->count;
-    /* context.rate: the caller's figures when given, else the engine's own windows when a policy
-     * reads them (held locked until the decision is counted, so one agent's calls count exactly). */
-    int track = !rates && ps->reads_rate;
+    /* context.rate: the engine's own windows when a policy reads them (held locked until the decision
+     * is counted, so one agent's calls count exactly). */
+    int track = ps->reads_rate;
     struct pfield *rf = NULL;
-    if (rates || track) {
+    if (track) {
         rf = parena_alloc(PRATE_WINDOWS * sizeof *rf);
         if (!rf)
             return OMEGA_ENOMEM;
@@ -593,11 +586,6 @@ int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omeg
         for (int i = 0; i < PRATE_WINDOWS; i++) {
             rf[i].k = *keys[i];
             rf[i].v.t = PV_LONG;
-        }
-        if (rates) {
-            rf[0].v.u.i = (int64_t)rates->minute;
-            rf[1].v.u.i = (int64_t)rates->hour;
-            rf[2].v.u.i = (int64_t)rates->day;
         }
         ctx[nctx].k = k_rate;
         ctx[nctx].v.t = PV_RECORD;

@@ -84,15 +84,6 @@ int omega_policy_count_allowed(void *ctx, const struct omega_action *a);
 /* Same, also filling a full result (for reporting errors); r may be NULL. */
 int omega_policy_decide_full(struct omega_policy_engine *eng, const struct omega_action *a, struct omega_decision *d,
                              struct omega_policy_result *r);
-/* Sliding windows: earlier allowed calls of the same (agent, method, target) in the last minute,
- * hour and day, for a caller that keeps its own (the engine's are then left alone). */
-struct omega_policy_rates {
-    uint64_t minute, hour, day;
-};
-/* Decide with context.rate = {minute, hour, day} beside context.count; rates and r may be NULL. */
-int omega_policy_decide_rates(struct omega_policy_engine *eng, const struct omega_action *a,
-                              const struct omega_policy_rates *rates, struct omega_decision *d,
-                              struct omega_policy_result *r);
 
 /* Validate a policy set against a Cedar JSON schema: unknown entity types, actions, attributes and
  * actions applied to the wrong types are reported one per line as "file:line:col: message" into out.

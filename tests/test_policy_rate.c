@@ -136,16 +136,6 @@ OMEGA_TEST(policy_rate_hour_and_day)
     CHECK_EQ_INT(call(eng, "a", "mail", t + 300 * M), OMEGA_DENY);                 /* the day is spent */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 24 * 60 * M + 95 * M), OMEGA_DENY);    /* 96 min steps: t+0 still in */
     CHECK_EQ_INT(call(eng, "a", "mail", t + 24 * 60 * M + 96 * M), OMEGA_ALLOW);   /* a day and a step on */
-    /* Caller-given rates win, and keep the engine's windows out of it. */
-    struct omega_labels L;
-    omega_labels_init(&L);
-    struct omega_action a = {.kind = OMEGA_ACT_TOOL_CALL, .agent = "a", .method = "tools/call", .target = "mail",
-                             .labels = &L, .now_ns = t + 26 * 60 * M};
-    struct omega_policy_rates given = {.minute = 0, .hour = 0, .day = 0};
-    struct omega_decision d;
-    CHECK(omega_policy_decide_rates(eng, &a, &given, &d, NULL) == 0 && d.verdict == OMEGA_ALLOW);
-    given.hour = 5;
-    CHECK(omega_policy_decide_rates(eng, &a, &given, &d, NULL) == 0 && d.verdict == OMEGA_DENY);
     omega_policy_engine_free(eng);
     omega_policy_set_free(ps);
     return 0;
