@@ -20,7 +20,7 @@ struct omega_allowlist {
     struct rule *rules;
 };
 
-static int match(const char *pat, const char *s)
+int omega_allowlist_match(const char *pat, const char *s)
 {
     size_t l = strlen(pat);
     if (l && pat[l - 1] == '*')
@@ -153,7 +153,8 @@ int omega_allowlist_decide(void *ctx, const struct omega_action *a, struct omega
     const struct rule *allow = NULL;
     for (size_t i = 0; i < al->n; i++) {
         const struct rule *u = &al->rules[i];
-        if (!match(u->agent, a->agent) || !match(u->action, a->method) || !match(u->target, a->target))
+        if (!omega_allowlist_match(u->agent, a->agent) || !omega_allowlist_match(u->action, a->method) ||
+            !omega_allowlist_match(u->target, a->target))
             continue;
         if (u->deny) {   /* forbid overrides permit */
             d->verdict = OMEGA_DENY;

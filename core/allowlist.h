@@ -27,6 +27,8 @@ struct omega_allowlist *omega_allowlist_load(const char *path, struct omega_erro
 void omega_allowlist_free(struct omega_allowlist *al);
 /* Number of rules (allow + deny). */
 size_t omega_allowlist_size(const struct omega_allowlist *al);
+/* Whether name s matches pattern pat: "*" anything, a trailing "*" a prefix, else equal. */
+int omega_allowlist_match(const char *pat, const char *s);
 /* The omega_decide_fn: ctx is the allow-list. No allocation. */
 int omega_allowlist_decide(void *ctx, const struct omega_action *a, struct omega_decision *d);
 /* Make al (borrowed) m's decider; it matches agent, action, target and count, never arguments. */

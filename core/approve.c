@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "core/approve.h"
+#include "core/allowlist.h"
 #include "core/buf.h"
 
 #define FIELD_MAX 128
@@ -35,14 +36,10 @@ int omega_approve_deny(void *ctx, const struct omega_action *a, const struct ome
     return 0;
 }
 
+/* An absent field (empty) matches anything; the rest as in the allow-list. */
 static int match(const char *pat, const char *s)
 {
-    size_t l = strlen(pat);
-    if (l == 0)
-        return 1;
-    if (pat[l - 1] == '*')
-        return strncmp(pat, s, l - 1) == 0;
-    return strcmp(pat, s) == 0;
+    return !pat[0] || omega_allowlist_match(pat, s);
 }
 
 static int take_field(const json_t *o, const char *key, char *out, size_t line, struct omega_error *err)
