@@ -232,10 +232,12 @@ __global__ void __launch_bounds__(FP_THREADS) k_flash_prefill(const bf16 *__rest
             float p1 = fast_exp2(fmaf(s[n][1], sl2, -base_a));
             float p2 = fast_exp2(fmaf(s[n][2], sl2, -base_b));
             float p3 = fast_exp2(fmaf(s[n][3], sl2, -base_b));
-            sum_a += p0 + p1;
-            sum_b += p2 + p3;
-            p[n >> 1][(n & 1) * 2] = pack_bf16(p0, p1);
-            p[n >> 1][(n & 1) * 2 + 1] = pack_bf16(p2, p3);
+            /* the row sum of the rounded P that the product uses, so each output is a true average of V */
+            const uint32_t pa = pack_bf16(p0, p1), pb = pack_bf16(p2, p3);
+            sum_a += __uint_as_float(pa << 16) + __uint_as_float(pa & 0xffff0000u);
+            sum_b += __uint_as_float(pb << 16) + __uint_as_float(pb & 0xffff0000u);
+            p[n >> 1][(n & 1) * 2] = pa;
+            p[n >> 1][(n & 1) * 2 + 1] = pb;
         }
         l_a = l_a * al_a + sum_a;
         l_b = l_b * al_b + sum_b;

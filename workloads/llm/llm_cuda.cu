@@ -2,6 +2,7 @@
  * from a file, cuBLAS for bf16 matrix products, own kernels for the rest, a paged KV pool, decode steps
  * captured once per batch size into a CUDA graph, and the confidential data path (tokens in, tokens
  * and logits out, sealed with AES-256-GCM; the device side runs backends/cuda/gcm.cu). */
+#include <cooperative_groups.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -17,6 +18,7 @@ extern "C" {
 #include "core/util.h"
 #include "workloads/llm/llm_impl.h"
 }
+#include "workloads/llm/flash_prefill.h"
 #include "workloads/llm/llm_common.h"
 
 typedef __nv_bfloat16 bf16;
@@ -82,6 +84,14 @@ struct llmc {
     cudaGraphExec_t graphs[1025];
     float2 *rope;          /* fused path: cos, sin per position and frequency */
     unsigned *dv_count;    /* fused path: finished blocks of each layer's wo and w2 products */
+    /* persistent one-token step (k_persist): on, loads in flight per row, L2 prefetch, grid, shared
+     * memory (input elements, bytes), the per-layer table on the device */
+    int persist, ps_stream, ps_u, ps_l2pf, ps_blocks, ps_xs, ps_ns;   /* ps_ns: k_stream's ring slots */
+    size_t ps_smem;
+    struct ps_layer *ps_layers;
+    unsigned *ps_gbar;   /* k_stream's grid barrier */
+    int ps_split, ps_kvpf;   /* k_stream: position ranges per head, K/V prefetch */
+    float *ps_part;          /* k_stream: the ranges' partial attention */
     /* confidential data path */
     struct omega_seal_ctx *h2d_send, *h2d_recv, *d2h_send, *d2h_recv;
     struct omega_cuda_gcm *gcm_in, *gcm_out;
@@ -498,52 +508,69 @@ __global__ void k_rope_store(bf16 *qkv, const int32_t *pos, const int32_t *seq, 
     }
 }
 
-/* Attention of one token's query head over positions 0..pos of its sequence, through the page table.
- * Scores: one thread per position (16-byte loads along its K row); then P·V with each thread owning
- * 8 dimensions of a group of positions (coalesced V rows), groups summed in shared memory. */
-__global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, const int32_t *pos, const int32_t *seq,
-                                                            const int32_t *pt, int pt_stride, const bf16 *kp,
-                                                            const bf16 *vp, int layer, int n_pages, int page_tokens,
-                                                            int n_heads, int n_kv, int hd, bf16 *out)
+/* A barrier of a block's first 256 threads (named barrier 1): the persistent step's blocks have a
+ * 257th-and-up producer warp that never joins them. */
+__device__ __forceinline__ void csync(void)
 {
-    pdl_wait();
-    pdl_next();
-    extern __shared__ float sm[];
-    int h = blockIdx.x, t = blockIdx.y, d = n_heads * hd, kvdim = n_kv * hd;
+    asm volatile("bar.sync 1, 256;" ::: "memory");
+}
+
+/* Attention of one token's query head over positions 0..pos of its sequence, through the page table,
+ * by the first ATT_THREADS threads of a block (sm: the block's shared memory, att_smem bytes). Scores:
+ * one thread per position (16-byte loads along its K row); then P·V with each thread owning 8
+ * dimensions of a group of positions (coalesced V rows), groups summed in shared memory. Loads of what this step wrote (the
+ * query, the new K and V) go to L2, past L1: the persistent step writes them from other SMs. With
+ * n_split > 1 it takes the split-th of n_split ranges of positions and writes the range's max score,
+ * sum of exponentials and unnormalised output to part (hd + 4 floats per split and head, 16-byte aligned), which
+ * ps_combine merges. */
+__device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq, const int32_t *pt, int pt_stride,
+                         const bf16 *kp, const bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads,
+                         int n_kv, int hd, bf16 *out, int h, int t, float *sm, int split, int n_split, float *part)
+{
+    csync();   /* a block may take several heads in turn: the last one's partial sums are read */
+    int d = n_heads * hd, kvdim = n_kv * hd;
     int kvh = h / (n_heads / n_kv), n = pos[t] + 1;
+    int k0 = (int)((long)n * split / n_split), k1 = (int)((long)n * (split + 1) / n_split), nk = k1 - k0;
     const int32_t *ptab = pt + (size_t)seq[t] * pt_stride;
-    float *q = sm, *sc = sm + hd, *red = sc + n;   /* red: 32 floats; then hd × groups partial sums */
+    float *q = sm, *sc = sm + hd, *red = sc + nk;   /* red: 32 floats; then hd × groups partial sums */
     const bf16 *qr = qkv + (size_t)t * (d + 2 * kvdim) + h * hd;
     float scale = rsqrtf((float)hd);
-    for (int i = threadIdx.x; i < hd; i += blockDim.x)
-        q[i] = __bfloat162float(qr[i]) * scale;
-    __syncthreads();
+    for (int i = threadIdx.x; i < hd; i += ATT_THREADS)
+        q[i] = __bfloat162float(__ldcg(qr + i)) * scale;
+    csync();
     size_t lbase = (size_t)layer * n_pages;
     float mx = -INFINITY;
-    for (int p = threadIdx.x; p < n; p += blockDim.x) {
+    for (int p = k0 + threadIdx.x; p < k1; p += ATT_THREADS) {
         const bf16 *kr = kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         float s = 0;
-        for (int c = 0; c < hd; c += 8) {
-            uint4 u = *(const uint4 *)(kr + c);
-            const bf16 *e = (const bf16 *)&u;
+        for (int c0 = 0; c0 < hd; c0 += 128) {   /* a K row's loads all in flight at once, then the sums */
+            uint4 u[16];
 #pragma unroll
-            for (int j = 0; j < 8; j++)
-                s += q[c + j] * __bfloat162float(e[j]);
+            for (int j = 0; j < 16; j++)
+                u[j] = c0 + 8 * j < hd ? __ldcg((const uint4 *)(kr + c0 + 8 * j)) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                const bf16 *e = (const bf16 *)&u[j];
+                if (c0 + 8 * j < hd)
+#pragma unroll
+                    for (int jj = 0; jj < 8; jj++)
+                        s += q[c0 + 8 * j + jj] * __bfloat162float(e[jj]);
+            }
         }
-        sc[p] = s;
+        sc[p - k0] = s;
         mx = fmaxf(mx, s);
     }
     for (int o = 16; o; o >>= 1)
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
     if ((threadIdx.x & 31) == 0)
         red[threadIdx.x / 32] = mx;
-    __syncthreads();
+    csync();
     mx = -INFINITY;
-    for (int i = 0; i < (int)blockDim.x / 32; i++)
+    for (int i = 0; i < (int)ATT_THREADS / 32; i++)
         mx = fmaxf(mx, red[i]);
-    __syncthreads();
+    csync();
     float sum = 0;
-    for (int p = threadIdx.x; p < n; p += blockDim.x) {
+    for (int p = threadIdx.x; p < nk; p += ATT_THREADS) {
         float e = expf(sc[p] - mx);
         sc[p] = e;
         sum += e;
@@ -552,21 +579,21 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
         sum += __shfl_xor_sync(0xffffffffu, sum, o);
     if ((threadIdx.x & 31) == 0)
         red[threadIdx.x / 32] = sum;
-    __syncthreads();
+    csync();
     sum = 0;
-    for (int i = 0; i < (int)blockDim.x / 32; i++)
+    for (int i = 0; i < (int)ATT_THREADS / 32; i++)
         sum += red[i];
-    int chunks = hd / 8, groups = blockDim.x / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
+    int chunks = hd / 8, groups = ATT_THREADS / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int p = gidx;
-    for (; p + 3 * groups < n; p += 4 * groups) {   /* four V rows in flight per thread */
+    for (; p + 3 * groups < nk; p += 4 * groups) {   /* four V rows in flight per thread */
         uint4 u[4];
         float a[4];
 #pragma unroll
         for (int r = 0; r < 4; r++) {
-            int pp = p + r * groups;
-            const bf16 *vr = vp + ((lbase + ptab[pp / page_tokens]) * page_tokens + pp % page_tokens) * kvdim + kvh * hd;
-            u[r] = *(const uint4 *)(vr + c * 8);
+            int pp = p + r * groups, kk = k0 + pp;
+            const bf16 *vr = vp + ((lbase + ptab[kk / page_tokens]) * page_tokens + kk % page_tokens) * kvdim + kvh * hd;
+            u[r] = __ldcg((const uint4 *)(vr + c * 8));
             a[r] = sc[pp];
         }
 #pragma unroll
@@ -577,28 +604,48 @@ __global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, cons
                 acc[j] += a[r] * __bfloat162float(e[j]);
         }
     }
-    for (; p < n; p += groups) {
-        const bf16 *vr = vp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
-        uint4 u = *(const uint4 *)(vr + c * 8);
+    for (; p < nk; p += groups) {
+        const bf16 *vr = vp + ((lbase + ptab[(k0 + p) / page_tokens]) * page_tokens + (k0 + p) % page_tokens) * kvdim +
+                         kvh * hd;
+        uint4 u = __ldcg((const uint4 *)(vr + c * 8));
         const bf16 *e = (const bf16 *)&u;
         float a = sc[p];
 #pragma unroll
         for (int j = 0; j < 8; j++)
             acc[j] += a * __bfloat162float(e[j]);
     }
-    __syncthreads();
-    float *part = red + 32;   /* groups × hd */
+    csync();
+    float *gsum = red + 32;   /* groups × hd */
 #pragma unroll
     for (int j = 0; j < 8; j++)
-        part[gidx * hd + c * 8 + j] = acc[j];
-    __syncthreads();
+        gsum[gidx * hd + c * 8 + j] = acc[j];
+    csync();
     bf16 *o = out + (size_t)t * d + h * hd;
-    for (int i = threadIdx.x; i < hd; i += blockDim.x) {
+    for (int i = threadIdx.x; i < hd; i += ATT_THREADS) {
         float v = 0;
         for (int gg = 0; gg < groups; gg++)
-            v += part[gg * hd + i];
-        o[i] = __float2bfloat16(v / sum);
+            v += gsum[gg * hd + i];
+        if (part)
+            part[((size_t)split * n_heads + h) * (hd + 4) + i] = v;
+        else
+            o[i] = __float2bfloat16(v / sum);
     }
+    if (part && threadIdx.x == 0) {
+        part[((size_t)split * n_heads + h) * (hd + 4) + hd] = mx;
+        part[((size_t)split * n_heads + h) * (hd + 4) + hd + 1] = sum;
+    }
+}
+
+__global__ void __launch_bounds__(ATT_THREADS) k_attention(const bf16 *qkv, const int32_t *pos, const int32_t *seq,
+                                                            const int32_t *pt, int pt_stride, const bf16 *kp,
+                                                            const bf16 *vp, int layer, int n_pages, int page_tokens,
+                                                            int n_heads, int n_kv, int hd, bf16 *out)
+{
+    pdl_wait();
+    pdl_next();
+    extern __shared__ float sm[];
+    att_head(qkv, pos, seq, pt, pt_stride, kp, vp, layer, n_pages, page_tokens, n_heads, n_kv, hd, out, blockIdx.x,
+             blockIdx.y, sm, 0, 1, NULL);
 }
 
 /* silu(gate)·up of a stacked gate/up row, eight elements per thread (16-byte loads and stores). */
@@ -1302,6 +1349,760 @@ static int dv_qkv(struct llmc *g, const struct lin *l, const bf16 *x, int T, int
     return dv_go<2, DV_ROPE>(g, l, l->rows / 2, &a);
 }
 
+/* ---------------- persistent one-token step ----------------
+ * The whole one-token forward as one cooperative launch: every block stays resident and the five
+ * stages of a layer (qkv with RoPE and the KV store, attention, wo, gate/up with SiLU, w2) are separated
+ * by grid barriers instead of kernel boundaries. A boundary costs its drain: the last warps of one
+ * product finish while the next has not begun to load. Here each warp issues its first loads of the
+ * next stage's weights, which do not depend on the step, into registers before it waits at a barrier,
+ * so HBM stays busy across it. After a barrier every block builds the stage's input in shared memory
+ * from L2 (the RMSNorm of the residual, or the attention / SiLU output), in the same order in every
+ * block, so the result does not depend on the grid. Each warp streams two rows at a time, as k_dv
+ * does, with the same arithmetic and rounding. */
+namespace cg = cooperative_groups;
+
+struct ps_layer {
+    const void *w[4];        /* qkv, wo, w13, w2 (bf16, or int8) */
+    const float *scale[4];   /* int8: one per row */
+    const float *attn_norm, *ffn_norm;
+};
+
+struct ps_args {
+    const struct ps_layer *L;   /* on the device, one per layer */
+    const bf16 *embed;
+    const float *norm, *out_scale;
+    const void *out_w;
+    int n_layers, d, hid, qdim, kvdim, hd, nh, nkv, vocab, n_out, l2pf;
+    int att_split, kvpf;   /* k_stream: ranges of positions per head (merged by ps_combine); L2 prefetch of
+                            * the past K and V during the qkv stage */
+    float *att_part;
+    int ablate;   /* k_stream, development (wrong results): 1 no attention, 2 no norms or loads, 64 no grid
+                   * barriers, 128 no arithmetic (the ring only) */
+    float eps;
+    float *x, *logits;
+    bf16 *qkv, *att, *h;
+    const float2 *rope;
+    const int32_t *tok, *pos, *seq, *pt;
+    int pt_stride, n_pages, page_tokens;
+    bf16 *kp, *vp;
+    int xs_elems;   /* shared memory: the stage input (bf16, xs_elems), then the attention's floats */
+};
+
+enum { PS_ROPE, PS_SILU, PS_ACC, PS_OUT };
+
+struct ps_stage {
+    const char *w;
+    const float *scale;
+    int cols, rows, n, kind;   /* n: work units (row pairs) */
+};
+
+/* Stage `which` of layer l (0 qkv, 1 wo, 2 gate/up, 3 w2), or the output head (4). */
+__device__ __forceinline__ struct ps_stage ps_get(const struct ps_args &a, int l, int which)
+{
+    struct ps_stage st;
+    if (which == 4) {
+        st.w = (const char *)a.out_w, st.scale = a.out_scale;
+        st.cols = a.d, st.rows = a.vocab, st.n = (a.vocab + 1) / 2, st.kind = PS_OUT;
+        return st;
+    }
+    const struct ps_layer *L = a.L + l;
+    st.w = (const char *)L->w[which], st.scale = L->scale[which];
+    if (which == 0)
+        st.cols = a.d, st.rows = a.qdim + 2 * a.kvdim, st.n = st.rows / 2, st.kind = PS_ROPE;
+    else if (which == 1)
+        st.cols = a.qdim, st.rows = a.d, st.n = a.d / 2, st.kind = PS_ACC;
+    else if (which == 2)
+        st.cols = a.d, st.rows = 2 * a.hid, st.n = a.hid, st.kind = PS_SILU;
+    else
+        st.cols = a.hid, st.rows = a.d, st.n = a.d / 2, st.kind = PS_ACC;
+    return st;
+}
+
+/* The two rows of work unit u: a rotary pair (j, j + hd/2 of one head), a gate/up pair, or two
+ * neighbours. */
+__device__ __forceinline__ void ps_rows(const struct ps_args &a, const struct ps_stage &st, int u, int *r)
+{
+    if (st.kind == PS_ROPE) {
+        int half = a.hd / 2;
+        r[0] = u / half * a.hd + u % half;
+        r[1] = r[0] + half;
+    } else if (st.kind == PS_SILU) {
+        r[0] = u;
+        r[1] = u + a.hid;
+    } else {
+        r[0] = 2 * u;
+        r[1] = 2 * u + 1 < st.rows ? 2 * u + 1 : st.rows - 1;
+    }
+}
+
+template <bool Q8, int U>
+__device__ __forceinline__ void ps_fetch(const char *const *wr, int cols, int c0, uint4 (&wv)[U][2])
+{
+    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
+#pragma unroll
+    for (int k = 0; k < U; k++) {
+        int c = c0 + k * 32 * E;
+#pragma unroll
+        for (int s = 0; s < 2; s++)
+            wv[k][s] = c < cols ? ld_weights(wr[s] + (size_t)c * ES) : make_uint4(0, 0, 0, 0);
+    }
+}
+
+/* Issue this warp's first loads of stage st (its first unit's first U chunks per row) into pre; with
+ * l2pf, ask L2 for the rest of that unit too. */
+template <bool Q8, int U>
+__device__ __forceinline__ void ps_preload(const struct ps_args &a, const struct ps_stage &st, int wid,
+                                           uint4 (&pre)[U][2])
+{
+    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
+    if (wid >= st.n)
+        return;
+    int lane = threadIdx.x & 31, r[2];
+    ps_rows(a, st, wid, r);
+    const char *wr[2] = {st.w + (size_t)r[0] * st.cols * ES, st.w + (size_t)r[1] * st.cols * ES};
+    ps_fetch<Q8, U>(wr, st.cols, lane * E, pre);
+    if (a.l2pf)
+        for (size_t off = (size_t)U * 512 + (size_t)lane * 128; off < (size_t)st.cols * ES; off += 32 * 128)
+#pragma unroll
+            for (int s = 0; s < 2; s++)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + off));
+}
+
+/* Write a work unit's two sums (by its warp's lane 0): RoPE and the KV store, SiLU, the residual, or
+ * logits; the same rounding as k_dv. */
+template <bool Q8>
+__device__ __forceinline__ void ps_epilogue(const struct ps_args &a, const struct ps_stage &st, int u, const int *r,
+                                            float s0, float s1, int layer)
+{
+    float v0 = s0 * (Q8 ? st.scale[r[0]] : 1.0f), v1 = s1 * (Q8 ? st.scale[r[1]] : 1.0f);
+    if (st.kind == PS_ROPE) {
+        int half = a.hd / 2, j = u % half, p = a.pos[0], row = r[0];
+        float x0 = __bfloat162float(__float2bfloat16(v0)), x1 = __bfloat162float(__float2bfloat16(v1));
+        bf16 o0, o1;
+        if (row < a.qdim + a.kvdim) {   /* Q and K heads rotate (HF's rotate_half pairing) */
+            float2 cs = a.rope[(size_t)p * half + j];
+            o0 = __float2bfloat16(x0 * cs.x - x1 * cs.y);
+            o1 = __float2bfloat16(x1 * cs.x + x0 * cs.y);
+        } else {
+            o0 = __float2bfloat16(x0);
+            o1 = __float2bfloat16(x1);
+        }
+        a.qkv[row] = o0;
+        a.qkv[row + half] = o1;
+        if (row >= a.qdim) {
+            int page = a.pt[(size_t)a.seq[0] * a.pt_stride + p / a.page_tokens], slot = p % a.page_tokens;
+            size_t off = (((size_t)layer * a.n_pages + page) * a.page_tokens + slot) * a.kvdim;
+            bool isk = row < a.qdim + a.kvdim;
+            bf16 *dst = (isk ? a.kp : a.vp) + off + (row - a.qdim - (isk ? 0 : a.kvdim));
+            dst[0] = o0;
+            dst[half] = o1;
+        }
+    } else if (st.kind == PS_SILU) {
+        float gt = __bfloat162float(__float2bfloat16(v0)), up = __bfloat162float(__float2bfloat16(v1));
+        a.h[u] = __float2bfloat16(gt / (1.0f + expf(-gt)) * up);
+    } else if (st.kind == PS_ACC) {
+        a.x[r[0]] = __ldcg(a.x + r[0]) + v0;
+        if (r[1] != r[0])
+            a.x[r[1]] = __ldcg(a.x + r[1]) + v1;
+    } else {
+        a.logits[r[0]] = v0;
+        if (r[1] != r[0])
+            a.logits[r[1]] = v1;
+    }
+}
+
+/* One stage: this warp's units u = wid, wid + W, ...; xs the input in shared memory; pre holds the
+ * first unit's first loads. */
+template <bool Q8, int U>
+__device__ void ps_run(const struct ps_args &a, const struct ps_stage &st, const bf16 *xs, uint4 (&pre)[U][2],
+                       int wid, int W, int layer)
+{
+    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
+    int lane = threadIdx.x & 31, cols = st.cols;
+    for (int u = wid; u < st.n; u += W) {
+        int r[2];
+        ps_rows(a, st, u, r);
+        const char *wr[2] = {st.w + (size_t)r[0] * cols * ES, st.w + (size_t)r[1] * cols * ES};
+        float acc[2][1] = {{0}, {0}};
+        uint4 wv[U][2];
+        int c0 = lane * E;
+        if (u == wid) {
+#pragma unroll
+            for (int k = 0; k < U; k++)
+                wv[k][0] = pre[k][0], wv[k][1] = pre[k][1];
+        } else {
+            ps_fetch<Q8, U>(wr, cols, c0, wv);
+        }
+        for (;;) {
+#pragma unroll
+            for (int k = 0; k < U; k++)
+                if (c0 + k * 32 * E < cols)
+                    mv_chunk<1, 2, Q8>(wv[k], xs, cols, c0 + k * 32 * E, 1, acc);
+            c0 += U * 32 * E;
+            if (c0 >= cols)
+                break;
+            ps_fetch<Q8, U>(wr, cols, c0, wv);
+        }
+#pragma unroll
+        for (int s = 0; s < 2; s++)
+            for (int o = 16; o; o >>= 1)
+                acc[s][0] += __shfl_xor_sync(0xffffffffu, acc[s][0], o);
+        if (lane)
+            continue;
+        ps_epilogue<Q8>(a, st, u, r, acc[0][0], acc[1][0], layer);
+    }
+}
+
+#define PS_THREADS 256   /* a persistent block's compute threads */
+
+/* One float4 of the norm's input: the residual (from L2) or the embedding row. */
+__device__ __forceinline__ float4 ps_in(const float *x, const bf16 *emb, int i)
+{
+    if (!emb)
+        return __ldcg((const float4 *)x + i);
+    uint2 u = *(const uint2 *)(emb + 4 * i);
+    return make_float4(__uint_as_float(u.x << 16), __uint_as_float(u.x & 0xffff0000u), __uint_as_float(u.y << 16),
+                       __uint_as_float(u.y & 0xffff0000u));
+}
+
+/* xs = RMSNorm(x) · w, by the block's PS_THREADS compute threads; x is the residual (read from L2:
+ * other SMs wrote it) or, before the first layer, the token's embedding row. It sits between a grid
+ * barrier and the next product, so its loads are all issued at once (rows up to 8,192 in registers).
+ * Every block sums in the same order. */
+__device__ void ps_norm(const float *x, const bf16 *emb, const float *w, bf16 *xs, int d, float eps)
+{
+    __shared__ float red[32];
+    constexpr int V = 8;
+    int n4 = d / 4;
+    float4 v[V];
+    float ss = 0;
+#pragma unroll
+    for (int k = 0; k < V; k++) {
+        int i = threadIdx.x + k * PS_THREADS;
+        v[k] = i < n4 ? ps_in(x, emb, i) : make_float4(0, 0, 0, 0);
+    }
+    for (int i = threadIdx.x + V * PS_THREADS; i < n4; i += PS_THREADS) {
+        float4 e = ps_in(x, emb, i);
+        ss += e.x * e.x + e.y * e.y + e.z * e.z + e.w * e.w;
+    }
+#pragma unroll
+    for (int k = 0; k < V; k++)
+        ss += v[k].x * v[k].x + v[k].y * v[k].y + v[k].z * v[k].z + v[k].w * v[k].w;
+    for (int o = 16; o; o >>= 1)
+        ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = ss;
+    csync();
+    ss = 0;
+    for (int i = 0; i < PS_THREADS / 32; i++)
+        ss += red[i];
+    float s = rsqrtf(ss / d + eps);
+    __nv_bfloat162 *o2 = (__nv_bfloat162 *)xs;
+    const float4 *w4 = (const float4 *)w;
+#pragma unroll
+    for (int k = 0; k < V; k++) {
+        int i = threadIdx.x + k * PS_THREADS;
+        if (i < n4) {
+            float4 g = w4[i];
+            o2[2 * i] = __floats2bfloat162_rn(g.x * (v[k].x * s), g.y * (v[k].y * s));
+            o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (v[k].z * s), g.w * (v[k].w * s));
+        }
+    }
+    for (int i = threadIdx.x + V * PS_THREADS; i < n4; i += PS_THREADS) {
+        float4 g = w4[i], e = ps_in(x, emb, i);
+        o2[2 * i] = __floats2bfloat162_rn(g.x * (e.x * s), g.y * (e.y * s));
+        o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (e.z * s), g.w * (e.w * s));
+    }
+    csync();
+}
+
+/* xs = n bf16 values another SM wrote this step (n a multiple of 8), eight loads in flight per thread. */
+__device__ void ps_load(const bf16 *src, bf16 *xs, int n)
+{
+    int n16 = n / 8;
+    for (int i0 = threadIdx.x; i0 < n16; i0 += 8 * PS_THREADS) {
+        uint4 v[8];
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            if (i0 + k * PS_THREADS < n16)
+                v[k] = __ldcg((const uint4 *)src + i0 + k * PS_THREADS);
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            if (i0 + k * PS_THREADS < n16)
+                ((uint4 *)xs)[i0 + k * PS_THREADS] = v[k];
+    }
+    csync();
+}
+
+template <bool Q8, int U>
+__global__ void __launch_bounds__(256, U == 8 ? 1 : 2) k_persist(struct ps_args a)
+{
+    cg::grid_group grid = cg::this_grid();
+    extern __shared__ uint4 ps_sm[];
+    bf16 *xs = (bf16 *)ps_sm;
+    float *att_sm = (float *)((char *)ps_sm + (size_t)a.xs_elems * 2);
+    int wid = blockIdx.x * 8 + threadIdx.x / 32, W = gridDim.x * 8;
+    uint4 pre[U][2];
+    struct ps_stage st = ps_get(a, 0, 0);
+    ps_preload<Q8, U>(a, st, wid, pre);
+    const bf16 *emb = a.embed + (size_t)a.tok[0] * a.d;
+    if (blockIdx.x == 0)
+        for (int i = threadIdx.x; i < a.d; i += blockDim.x)
+            a.x[i] = __bfloat162float(emb[i]);
+    ps_norm(NULL, emb, a.L[0].attn_norm, xs, a.d, a.eps);
+    for (int l = 0; l < a.n_layers; l++) {
+        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
+        st = ps_get(a, l, 1);
+        ps_preload<Q8, U>(a, st, wid, pre);
+        grid.sync();
+        for (int h = blockIdx.x; h < a.nh; h += gridDim.x)
+            att_head(a.qkv, a.pos, a.seq, a.pt, a.pt_stride, a.kp, a.vp, l, a.n_pages, a.page_tokens, a.nh, a.nkv,
+                     a.hd, a.att, h, 0, att_sm, 0, 1, NULL);
+        grid.sync();
+        ps_load(a.att, xs, a.qdim);
+        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
+        st = ps_get(a, l, 2);
+        ps_preload<Q8, U>(a, st, wid, pre);
+        grid.sync();
+        ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
+        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
+        st = ps_get(a, l, 3);
+        ps_preload<Q8, U>(a, st, wid, pre);
+        grid.sync();
+        ps_load(a.h, xs, a.hid);
+        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
+        int last = l + 1 == a.n_layers;
+        if (last && !a.n_out)
+            break;
+        st = last ? ps_get(a, 0, 4) : ps_get(a, l + 1, 0);
+        ps_preload<Q8, U>(a, st, wid, pre);
+        grid.sync();
+        ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
+    }
+    if (a.n_out)
+        ps_run<Q8, U>(a, st, xs, pre, wid, W, a.n_layers);
+}
+
+/* The streaming form of the persistent step (k_stream, the default): a producer warp per block copies
+ * the block's weight rows, in the order the block will use them across all stages and layers, into a
+ * ring of shared-memory slots with bulk asynchronous copies (cp.async.bulk, completion counted on an
+ * mbarrier per slot); each of the eight compute warps has its own part of the ring and a producer lane
+ * that fills it, and frees each slot once read. The producer depends
+ * on nothing the step computes, so it runs ahead through grid barriers, attention and norms, limited
+ * only by the ring (about 180 KB per SM, several microseconds of HBM time). Each lane sums its columns
+ * in the order k_dv does, so the results equal the fused path's. */
+#define ST_CH 2048   /* bytes of each of a unit's two rows per ring slot */
+
+__device__ __forceinline__ unsigned su32(const void *p)
+{
+    return (unsigned)__cvta_generic_to_shared(p);
+}
+
+__device__ __forceinline__ void mb_init(uint64_t *b, unsigned n)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(su32(b)), "r"(n) : "memory");
+}
+
+/* Wait until the phase of the given parity has completed. */
+__device__ __forceinline__ void mb_wait(uint64_t *b, unsigned parity)
+{
+    asm volatile("{\n\t.reg .pred P1;\n"
+                 "WAIT:\n\t"
+                 "mbarrier.try_wait.parity.shared::cta.b64 P1, [%0], %1;\n\t"
+                 "@P1 bra DONE;\n\t"
+                 "bra WAIT;\n"
+                 "DONE:\n\t}" ::"r"(su32(b)),
+                 "r"(parity)
+                 : "memory");
+}
+
+__device__ __forceinline__ void mb_arrive(uint64_t *b)
+{
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(su32(b)) : "memory");
+}
+
+__device__ __forceinline__ void mb_expect(uint64_t *b, unsigned bytes)
+{
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(su32(b)), "r"(bytes) : "memory");
+}
+
+__device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned bytes, uint64_t *b)
+{
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
+                     su32(dst)),
+                 "l"(src), "r"(bytes), "r"(su32(b))
+                 : "memory");
+}
+
+/* A grid barrier of the compute threads (the producers never join): arrivals counted on one word in
+ * global memory, zeroed before each launch; target = barriers so far × blocks. */
+__device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
+{
+    csync();
+    if (threadIdx.x == 0) {
+        __threadfence();
+        asm volatile("red.release.gpu.global.add.u32 [%0], 1;" ::"l"(bar) : "memory");
+        unsigned v;
+        do
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(bar) : "memory");
+        while (v < target);
+    }
+    csync();
+}
+
+/* Units of stage st that block b takes: u = b, b + G, ... */
+__device__ __forceinline__ int st_units(const struct ps_stage &st, int b, int G)
+{
+    return b < st.n ? (st.n - b + G - 1) / G : 0;
+}
+
+/* Producer lane w (one per compute warp): every slot compute warp w will read, in its order, into the
+ * warp's own part of the ring (nsw slots from w · nsw). A warp's slots are filled and freed in one
+ * order, so a wait on a slot's parity is never a lap ahead of the slot's fills. The eight lanes walk
+ * the block's units together (a lane without a unit in a round sits it out): no lane can fill its
+ * ring with the next stage while another still owes its warp this one, which the grid barrier needs. */
+template <bool Q8>
+__device__ void st_produce(const struct ps_args &a, unsigned char *ring, uint64_t *full, uint64_t *empty, int nsw,
+                           int w)
+{
+    constexpr int ES = Q8 ? 1 : 2;
+    unsigned seq = 0;
+    int G = gridDim.x, b = blockIdx.x;
+    for (int l = 0; l <= a.n_layers; l++) {
+        for (int which = 0; which < 4; which++) {
+            if (l == a.n_layers && (which > 0 || !a.n_out))
+                break;
+            struct ps_stage st = l == a.n_layers ? ps_get(a, 0, 4) : ps_get(a, l, which);
+            unsigned rb = (unsigned)st.cols * ES;
+            int nub = st_units(st, b, G);
+            for (int i0 = 0; i0 < nub; i0 += PS_THREADS / 32) {
+                int i = i0 + w, r[2];
+                bool mine = i < nub;
+                ps_rows(a, st, b + (mine ? i : 0) * G, r);
+                const char *w0 = st.w + (size_t)r[0] * rb, *w1 = st.w + (size_t)r[1] * rb;
+                for (unsigned off = 0; off < rb; off += ST_CH) {
+                    if (mine) {
+                        unsigned slot = w * nsw + seq % nsw, bytes = rb - off < ST_CH ? rb - off : ST_CH;
+                        mb_wait(&empty[slot], ((seq / nsw) & 1) ^ 1);
+                        mb_expect(&full[slot], 2 * bytes);
+                        unsigned char *dst = ring + (size_t)slot * 2 * ST_CH;
+                        bulk_g2s(dst, w0 + off, bytes, &full[slot]);
+                        bulk_g2s(dst + ST_CH, w1 + off, bytes, &full[slot]);
+                        seq++;
+                    }
+                    __syncwarp(0xffu);
+                }
+            }
+        }
+    }
+}
+
+/* One stage on the compute warps: warp w takes the block's units w, w + 8, ... from its part of the
+ * ring; *seq counts the slots it has used so far. */
+template <bool Q8>
+__device__ void st_run(const struct ps_args &a, const struct ps_stage &st, const bf16 *xs, const unsigned char *ring,
+                       uint64_t *full, uint64_t *empty, int nsw, unsigned *seq, int layer)
+{
+    constexpr int ES = Q8 ? 1 : 2;
+    int lane = threadIdx.x & 31, w = threadIdx.x / 32, G = gridDim.x, b = blockIdx.x;
+    int nub = st_units(st, b, G), rb = st.cols * ES, nch = (rb + ST_CH - 1) / ST_CH;
+    for (int i = w; i < nub; i += PS_THREADS / 32) {
+        int u = b + i * G, r[2];
+        ps_rows(a, st, u, r);
+        float acc[2][1] = {{0}, {0}};
+        for (int k = 0; k < nch; k++, (*seq)++) {
+            unsigned slot = w * nsw + *seq % nsw;
+            mb_wait(&full[slot], (*seq / nsw) & 1);
+            const unsigned char *sl = ring + (size_t)slot * 2 * ST_CH;
+            int bytes = rb - k * ST_CH < ST_CH ? rb - k * ST_CH : ST_CH;
+#pragma unroll
+            for (int m = 0; m < ST_CH / 512; m++) {
+                int off = lane * 16 + m * 512;
+                if (off < bytes && !(a.ablate & 128)) {
+                    uint4 wv[2] = {*(const uint4 *)(sl + off), *(const uint4 *)(sl + ST_CH + off)};
+                    mv_chunk<1, 2, Q8>(wv, xs, st.cols, (k * ST_CH + off) / ES, 1, acc);
+                }
+            }
+            __syncwarp();
+            if (lane == 0)
+                mb_arrive(&empty[slot]);
+        }
+#pragma unroll
+        for (int s = 0; s < 2; s++)
+            for (int o = 16; o; o >>= 1)
+                acc[s][0] += __shfl_xor_sync(0xffffffffu, acc[s][0], o);
+        if (lane == 0)
+            ps_epilogue<Q8>(a, st, u, r, acc[0][0], acc[1][0], layer);
+    }
+}
+
+/* Ask L2 for the K and V rows of positions 0..pos-1 (the past: nothing this step writes) of this
+ * block's attention work, so that its loads after the barrier do not wait on HBM. */
+__device__ void att_prefetch(const struct ps_args &a, int layer, int j)
+{
+    int h = j % a.nh, split = j / a.nh, n = a.pos[0], kvh = h / (a.nh / a.nkv);
+    int k0 = (int)((long)(n + 1) * split / a.att_split), k1 = (int)((long)(n + 1) * (split + 1) / a.att_split);
+    k1 = k1 < n ? k1 : n;
+    const int32_t *ptab = a.pt + (size_t)a.seq[0] * a.pt_stride;
+    size_t lbase = (size_t)layer * a.n_pages;
+    for (int p = k0 + threadIdx.x; p < k1; p += PS_THREADS) {
+        size_t off = ((lbase + ptab[p / a.page_tokens]) * a.page_tokens + p % a.page_tokens) * a.kvdim + kvh * a.hd;
+        for (int c = 0; c < a.hd * 2; c += 128) {
+            asm volatile("prefetch.global.L2 [%0];" ::"l"((const char *)(a.kp + off) + c));
+            asm volatile("prefetch.global.L2 [%0];" ::"l"((const char *)(a.vp + off) + c));
+        }
+    }
+}
+
+/* xs = the attention output merged from its att_split ranges (see att_head): each range's sums are
+ * rescaled to the largest max; every load issued before any is used. */
+#define PS_MAX_SPLIT 4
+__device__ void ps_combine(const struct ps_args &a, bf16 *xs)
+{
+    int hd = a.hd, S = a.att_split, n4 = a.qdim / 4;
+    for (int i0 = threadIdx.x; i0 < n4; i0 += 4 * PS_THREADS) {
+        float4 o[4][PS_MAX_SPLIT];
+        float2 ml[4][PS_MAX_SPLIT];
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            int i = i0 + k * PS_THREADS, h = 4 * i / hd, c = 4 * i % hd;
+#pragma unroll
+            for (int s = 0; s < PS_MAX_SPLIT; s++) {
+                const float *pr = a.att_part + ((size_t)s * a.nh + h) * (hd + 4);
+                bool on = i < n4 && s < S;
+                o[k][s] = on ? __ldcg((const float4 *)(pr + c)) : make_float4(0, 0, 0, 0);
+                ml[k][s] = on ? __ldcg((const float2 *)(pr + hd)) : make_float2(-INFINITY, 0);
+            }
+        }
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            int i = i0 + k * PS_THREADS;
+            if (i >= n4)
+                break;
+            float M = -INFINITY, L = 0;
+            float4 r = make_float4(0, 0, 0, 0);
+#pragma unroll
+            for (int s = 0; s < PS_MAX_SPLIT; s++)
+                M = fmaxf(M, ml[k][s].x);
+#pragma unroll
+            for (int s = 0; s < PS_MAX_SPLIT; s++) {
+                float w = ml[k][s].y > 0 ? expf(ml[k][s].x - M) : 0.0f;
+                L += ml[k][s].y * w;
+                r.x += o[k][s].x * w, r.y += o[k][s].y * w, r.z += o[k][s].z * w, r.w += o[k][s].w * w;
+            }
+            __nv_bfloat162 *o2 = (__nv_bfloat162 *)xs + 2 * i;
+            o2[0] = __floats2bfloat162_rn(r.x / L, r.y / L);
+            o2[1] = __floats2bfloat162_rn(r.z / L, r.w / L);
+        }
+    }
+    csync();
+}
+
+template <bool Q8>
+__global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a, unsigned *gbar, int ns)
+{
+    extern __shared__ uint4 st_sm[];
+    unsigned char *ring = (unsigned char *)st_sm;
+    uint64_t *full = (uint64_t *)(ring + (size_t)ns * 2 * ST_CH), *empty = full + ns;
+    bf16 *xs = (bf16 *)(empty + ns);
+    float *att_sm = (float *)((char *)xs + (size_t)a.xs_elems * 2);
+    if (threadIdx.x == 0) {
+        for (int i = 0; i < ns; i++) {
+            mb_init(&full[i], 1);
+            mb_init(&empty[i], 1);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+    int nsw = ns / (PS_THREADS / 32);
+    if (threadIdx.x >= PS_THREADS) {
+        if (threadIdx.x < PS_THREADS + PS_THREADS / 32)   /* one producer lane per compute warp */
+            st_produce<Q8>(a, ring, full, empty, nsw, threadIdx.x - PS_THREADS);
+        return;
+    }
+    unsigned seq = 0, nb = 0, G = gridDim.x;
+    const bf16 *emb = a.embed + (size_t)a.tok[0] * a.d;
+    if (blockIdx.x == 0)
+        for (int i = threadIdx.x; i < a.d; i += PS_THREADS)
+            a.x[i] = __bfloat162float(emb[i]);
+    ps_norm(NULL, emb, a.L[0].attn_norm, xs, a.d, a.eps);
+    int n_att = a.nh * a.att_split;   /* attention work: (head, range of positions) */
+    for (int l = 0; l < a.n_layers; l++) {
+        if (a.kvpf)
+            for (int j = blockIdx.x; j < n_att; j += G)
+                att_prefetch(a, l, j);
+        st_run<Q8>(a, ps_get(a, l, 0), xs, ring, full, empty, nsw, &seq, l);
+        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        for (int j = blockIdx.x; j < n_att && !(a.ablate & 1); j += G)
+            att_head(a.qkv, a.pos, a.seq, a.pt, a.pt_stride, a.kp, a.vp, l, a.n_pages, a.page_tokens, a.nh, a.nkv,
+                     a.hd, a.att, j % a.nh, 0, att_sm, j / a.nh, a.att_split, a.att_split > 1 ? a.att_part : NULL);
+        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        if (!(a.ablate & 2)) {
+            if (a.att_split > 1)
+                ps_combine(a, xs);
+            else
+                ps_load(a.att, xs, a.qdim);
+        }
+        st_run<Q8>(a, ps_get(a, l, 1), xs, ring, full, empty, nsw, &seq, l);
+        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        if (!(a.ablate & 2)) ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
+        st_run<Q8>(a, ps_get(a, l, 2), xs, ring, full, empty, nsw, &seq, l);
+        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        if (!(a.ablate & 2)) ps_load(a.h, xs, a.hid);
+        st_run<Q8>(a, ps_get(a, l, 3), xs, ring, full, empty, nsw, &seq, l);
+        int last = l + 1 == a.n_layers;
+        if (last && !a.n_out)
+            break;
+        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        if (!(a.ablate & 2)) ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
+    }
+    if (a.n_out)
+        st_run<Q8>(a, ps_get(a, 0, 4), xs, ring, full, empty, nsw, &seq, a.n_layers);
+}
+
+typedef void (*ps_kernel)(struct ps_args);
+
+static ps_kernel ps_pick(bool q8, int u)
+{
+    if (q8)
+        return u == 8 ? k_persist<true, 8> : k_persist<true, 4>;
+    return u == 8 ? k_persist<false, 8> : k_persist<false, 4>;
+}
+
+/* Set up the persistent step (shared memory, blocks that fit, the per-layer table); 0 leaves it off
+ * (with the reason in why) and the step takes forward_fused. OMEGA_LLM_PERSIST (development) picks the
+ * form: stream (k_stream, the default), regs[,u=8][,l2][,bps=N] (k_persist: loads in flight per row,
+ * L2 prefetch of the rest of a unit, blocks per SM), or off. */
+static int ps_setup(struct llmc *g, char *why, size_t whylen)
+{
+    const struct omega_llm_config *c = &g->c;
+    const char *env = getenv("OMEGA_LLM_PERSIST");
+    if (env && strstr(env, "off"))
+        return snprintf(why, whylen, "off (OMEGA_LLM_PERSIST)"), 0;
+    g->ps_stream = !(env && strstr(env, "regs"));
+    g->ps_u = env && strstr(env, "u=8") ? 8 : 4;
+    g->ps_l2pf = env && strstr(env, "l2") ? 1 : 0;
+    const char *bps = env ? strstr(env, "bps=") : NULL;
+    int want = bps ? atoi(bps + 4) : 0, coop = 0, sms = 0, per = 0, optin = 0;
+    if (cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, g->dev) != cudaSuccess || !coop ||
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, g->dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, g->dev) != cudaSuccess)
+        return snprintf(why, whylen, "no cooperative launch"), 0;
+    int xs = g->qdim > c->dim ? g->qdim : c->dim;
+    xs = xs > g->hid ? xs : g->hid;
+    g->ps_xs = (xs + 7) / 8 * 8;
+    bool q8 = g->L[0].qkv.q != NULL;
+    void *k;
+    int threads = 256;
+    if (g->ps_stream) {
+        /* the ring takes what the stage input and the attention leave (1 KB kept for static shared memory) */
+        long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->att_smem;
+        g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
+        g->ps_ns = (g->ps_ns < 128 ? g->ps_ns : 128) / 8 * 8;   /* a part per compute warp */
+        if (g->ps_ns < 16)
+            return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
+        g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->att_smem;
+        k = q8 ? (void *)k_stream<true> : (void *)k_stream<false>;
+        threads = PS_THREADS + 32;
+    } else {
+        g->ps_smem = (size_t)g->ps_xs * 2 + g->att_smem;
+        k = (void *)ps_pick(q8, g->ps_u);
+    }
+    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, threads, g->ps_smem) != cudaSuccess || per < 1) {
+        cudaGetLastError();
+        return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
+    }
+    if (want > 0 && want < per)
+        per = want;
+    if (g->ps_stream)
+        per = 1;
+    g->ps_blocks = per * sms;
+    if (cudaMalloc((void **)&g->ps_gbar, sizeof(unsigned)) != cudaSuccess)
+        return snprintf(why, whylen, "cudaMalloc failed"), -1;
+    /* split each head's positions over the blocks the grid has to spare (at most PS_MAX_SPLIT ranges) */
+    g->ps_split = 1;
+    if (g->ps_stream && !(env && strstr(env, "nosplit"))) {
+        g->ps_split = g->ps_blocks / g->nh;
+        g->ps_split = g->ps_split < PS_MAX_SPLIT ? g->ps_split : PS_MAX_SPLIT;
+        g->ps_split = g->ps_split > 1 ? g->ps_split : 1;
+    }
+    g->ps_kvpf = !(env && strstr(env, "nokvpf"));
+    if (g->ps_split > 1 &&
+        cudaMalloc((void **)&g->ps_part, (size_t)g->ps_split * g->nh * (g->hd + 4) * sizeof(float)) != cudaSuccess)
+        return snprintf(why, whylen, "cudaMalloc failed"), -1;
+    struct ps_layer *h = (struct ps_layer *)calloc((size_t)c->n_layers, sizeof *h);
+    if (!h)
+        return snprintf(why, whylen, "out of host memory"), -1;
+    for (int l = 0; l < c->n_layers; l++) {
+        const struct lin *ls[4] = {&g->L[l].qkv, &g->L[l].wo, &g->L[l].w13, &g->L[l].w2};
+        for (int i = 0; i < 4; i++) {
+            h[l].w[i] = ls[i]->q ? (const void *)ls[i]->q : (const void *)ls[i]->w;
+            h[l].scale[i] = ls[i]->scale;
+        }
+        h[l].attn_norm = g->L[l].attn_norm;
+        h[l].ffn_norm = g->L[l].ffn_norm;
+    }
+    size_t n = (size_t)c->n_layers * sizeof *h;
+    cudaError_t e = cudaMalloc((void **)&g->ps_layers, n);
+    if (e == cudaSuccess)
+        e = cudaMemcpy(g->ps_layers, h, n, cudaMemcpyHostToDevice);
+    free(h);
+    if (e != cudaSuccess)
+        return snprintf(why, whylen, "%s", cudaGetErrorString(e)), -1;
+    g->persist = 1;
+    return 0;
+}
+
+/* The one-token forward as one cooperative launch (see k_persist), then the argmax. */
+static int forward_persist(struct llmc *g, int n_out)
+{
+    const struct omega_llm_config *c = &g->c;
+    struct ps_args a;
+    memset(&a, 0, sizeof a);
+    a.L = g->ps_layers;
+    a.embed = g->embed;
+    a.norm = g->norm;
+    a.out_w = g->out.q ? (const void *)g->out.q : (const void *)g->out.w;
+    a.out_scale = g->out.scale;
+    a.n_layers = c->n_layers, a.d = c->dim, a.hid = g->hid, a.qdim = g->qdim, a.kvdim = g->kvdim, a.hd = g->hd;
+    a.nh = g->nh, a.nkv = g->nkv, a.vocab = c->vocab, a.n_out = n_out, a.l2pf = g->ps_l2pf;
+    a.eps = c->norm_eps;
+    a.ablate = g->ablate;
+    a.att_split = g->ps_split > 1 ? g->ps_split : 1;
+    a.att_part = g->ps_part;
+    a.kvpf = g->ps_kvpf;
+    a.x = g->x, a.logits = g->logits, a.qkv = g->qkv, a.att = g->att, a.h = g->h;
+    a.rope = g->rope;
+    a.tok = g->d_tok, a.pos = g->d_pos, a.seq = g->d_seq, a.pt = g->d_pt;
+    a.pt_stride = g->pt_stride, a.n_pages = g->n_pages, a.page_tokens = g->pt;
+    a.kp = g->k_pool, a.vp = g->v_pool;
+    a.xs_elems = g->ps_xs;
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeCooperative;
+    at[0].val.cooperative = 1;
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3((unsigned)g->ps_blocks);
+    cfg.blockDim = dim3(256);
+    cfg.dynamicSmemBytes = g->ps_smem;
+    cfg.stream = g->s;
+    cfg.attrs = at;
+    cfg.numAttrs = 1;
+    int rc;
+    if (g->ps_stream) {
+        cfg.blockDim = dim3(PS_THREADS + 32);
+        rc = cudaMemsetAsync(g->ps_gbar, 0, sizeof(unsigned), g->s) == cudaSuccess ? 0 : -1;
+        rc |= cudaLaunchKernelEx(&cfg, g->L[0].qkv.q ? k_stream<true> : k_stream<false>, a, g->ps_gbar, g->ps_ns) ==
+                      cudaSuccess ? 0 : -1;
+    } else {
+        rc = cudaLaunchKernelEx(&cfg, ps_pick(g->L[0].qkv.q != NULL, g->ps_u), a) == cudaSuccess ? 0 : -1;
+    }
+    g->pdl_now = 0;
+    if (n_out > 0)
+        rc |= launch(g, k_argmax, dim3(n_out), dim3(1024), 0, g->logits, c->vocab, g->d_argmax);
+    return rc == 0 && cudaGetLastError() == cudaSuccess ? 0 : -1;
+}
+
 /* y[T, rows] (=|+=) x[T, cols] · W^T; OUT_SILU: y[T, rows/2] = silu(gate)·up of the stacked gate/up
  * product (through gu unless the fused kernel takes it). */
 static int linear(struct llmc *g, const struct lin *l, const bf16 *x, int T, void *y, int mode)
@@ -1392,6 +2193,10 @@ __global__ void k_causal_softmax(bf16 *scores, int T, int B)
 static int prefill_attention(struct llmc *g, int T)
 {
     int hd = g->hd, grp = g->nh / g->nkv, ld = g->qkv_dim, d = g->qdim;
+    /* head sizes 32, 64 and 128 take the fused (flash) kernel, workloads/llm/flash_prefill.cu: no scores
+     * in memory; the others the products below */
+    if (!g->scores)
+        return llm_flash_prefill(g->qkv, ld, T, g->nh, g->nkv, hd, g->att, d, g->s);
     /* at most 32 product calls per layer and direction (GQA loops over the group) */
     int nb = T < 256 ? 1 : (T + 127) / 128, cap = grp < 32 ? 32 / grp : 1;
     nb = nb < 16 ? nb : 16;
@@ -1490,6 +2295,8 @@ static int forward_dev(struct llmc *g, int T, int n_out, int fresh)
 {
     /* Only for steps: a prompt's kernels launched early would sit on SMs that cuBLAS's waves need. */
     g->pdl_now = (g->fast || g->fused) && T <= MV_MAX_TOK;
+    if (g->persist && g->tp <= 1 && T == 1 && !fresh && n_out <= 1 && !g->prof.on)
+        return forward_persist(g, n_out);
     if (g->fused && g->tp <= 1 && T == 1 && !fresh)
         return forward_fused(g, T, n_out);
     const struct omega_llm_config *c = &g->c;
@@ -1648,7 +2455,8 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     }
     const char *abl = getenv("OMEGA_LLM_ABLATE");
     g->ablate = !abl ? 0 : (strstr(abl, "att") ? 1 : 0) | (strstr(abl, "norm") ? 2 : 0) | (strstr(abl, "qkv") ? 4 : 0) |
-                               (strstr(abl, "wo") ? 8 : 0) | (strstr(abl, "w13") ? 16 : 0) | (strstr(abl, "w2") ? 32 : 0);
+                               (strstr(abl, "wo") ? 8 : 0) | (strstr(abl, "w13") ? 16 : 0) | (strstr(abl, "w2") ? 32 : 0) |
+                               (strstr(abl, "sync") ? 64 : 0) | (strstr(abl, "math") ? 128 : 0);
     const char *prof = getenv("OMEGA_LLM_PROFILE");
     g->prof.on = prof && strcmp(prof, "1") == 0 ? 1 : prof && strcmp(prof, "sync") == 0 ? 2 : 0;
     g->dev = gpu;
@@ -1684,7 +2492,8 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     }
     if (max_tok >= 16) {
         g->prefill_max = max_tok;
-        CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * 2));
+        if (g->hd != 32 && g->hd != 64 && g->hd != 128)   /* the flash kernel's head sizes need no scores */
+            CK(cudaMalloc((void **)&g->scores, (size_t)g->nh * T * T * 2));
     }
     g->in_words = 4 * T + (size_t)max_seqs * pt_stride;
     CK(cudaMalloc((void **)&g->d_in, g->in_words * 4));
@@ -1711,6 +2520,17 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
         return -1;
     }
     CK(cudaFuncSetAttribute(k_attention, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->att_smem));
+    if (tp <= 1 && g->fused) {
+        char ps_why[160] = "";
+        if (ps_setup(g, ps_why, sizeof ps_why) < 0) {
+            snprintf(why, whylen, "persistent step: %s", ps_why);
+            return -1;
+        }
+        if (getenv("OMEGA_LLM_PERSIST_SAY"))
+            fprintf(stderr, "llm: persistent step %s (%s, %d blocks, u=%d, l2=%d, %d slots, %zu bytes shared, split %d, "
+                    "kv prefetch %d)\n", g->persist ? "on" : ps_why, g->ps_stream ? "stream" : "regs", g->ps_blocks,
+                    g->ps_u, g->ps_l2pf, g->ps_ns, g->ps_smem, g->ps_split, g->ps_kvpf);
+    }
     if (cc_setup(g, why, whylen) < 0)   /* keys always ready: the path can be switched between steps */
         return -1;
     CK(cudaStreamSynchronize(g->s));
@@ -1839,7 +2659,7 @@ static void shard_close(struct llmc *g)
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
                     g->logits, g->dq, g->scores, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce,
-                    g->rope, g->dv_count};
+                    g->rope, g->dv_count, g->ps_layers, g->ps_gbar, g->ps_part};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -1898,6 +2718,16 @@ static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, s
             CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
             int rc = forward_dev(g, T, T, 0);
             cudaError_t e = cudaStreamEndCapture(g->s, &graph);
+            if ((rc < 0 || e != cudaSuccess) && T == 1 && g->persist) {
+                /* a driver that cannot capture a cooperative launch: the step takes the fused kernels */
+                if (e == cudaSuccess)
+                    cudaGraphDestroy(graph);
+                cudaGetLastError();
+                g->persist = 0;
+                CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
+                rc = forward_dev(g, T, T, 0);
+                e = cudaStreamEndCapture(g->s, &graph);
+            }
             if (rc < 0 || e != cudaSuccess) {
                 snprintf(why, whylen, "graph capture failed (%s)", cudaGetErrorString(e));
                 return -1;
