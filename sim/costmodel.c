@@ -377,9 +377,12 @@ static int fit_points_in(const json_t *j)
 }
 
 /* The newest run folder of a suite holding a summary.json (by the run's date). For llm only runs
- * measured on a GPU count, so an emu run cannot pass itself off as a calibration, and among those the
- * one with the most single-GPU points (a tensor-parallel run on other cards calibrates nothing here). */
-static json_t *newest_summary(const char *results_dir, const char *suite, char *path, size_t pathlen)
+ * measured on a GPU count, so an emu run cannot pass itself off as a calibration, and among those only
+ * runs on the card the model describes (gpu: a word of its name, e.g. "H100"; an H200 run would
+ * calibrate an H100 with another card's memory), then the one with the most single-GPU points (a
+ * tensor-parallel run calibrates nothing here). */
+static json_t *newest_summary(const char *results_dir, const char *suite, const char *gpu, char *path,
+                              size_t pathlen)
 {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", results_dir, suite);
@@ -415,8 +418,10 @@ static json_t *newest_summary(const char *results_dir, const char *suite, char *
         int pts = 0;
         if (is_llm) {
             const char *be = json_string_value(json_object_get(json_object_get(j, "machine"), "backend"));
+            const char *card = json_string_value(json_object_get(json_object_get(j, "machine"), "llm_gpu"));
             pts = fit_points_in(j);
-            if (!be || strcmp(be, "emu") == 0 || pts < best_pts || (pts == best_pts && t <= best_t)) {
+            if (!be || strcmp(be, "emu") == 0 || (gpu && (!card || !strstr(card, gpu))) || pts < best_pts ||
+                (pts == best_pts && t <= best_t)) {
                 json_decref(j);
                 continue;
             }
@@ -442,14 +447,16 @@ int omega_costmodel_load(struct omega_costmodel *cm, const char *results_dir)
 {
     int n = 0;
     char path[1400];
-    json_t *j = newest_summary(results_dir, "llm", path, sizeof path);
+    char card[32];   /* the first word of the modelled GPU's name */
+    snprintf(card, sizeof card, "%.*s", (int)strcspn(cm->gpu.name, " "), cm->gpu.name);
+    json_t *j = newest_summary(results_dir, "llm", card, path, sizeof path);
     if (j) {
         n += omega_costmodel_fit_llm(cm, j, path);
         json_decref(j);
     }
     const char *cpu[] = {"policy", "provlog", "isolation", "attest"};
     for (size_t i = 0; i < sizeof cpu / sizeof cpu[0]; i++) {
-        j = newest_summary(results_dir, cpu[i], path, sizeof path);
+        j = newest_summary(results_dir, cpu[i], NULL, path, sizeof path);
         if (j) {
             n += omega_costmodel_take_cpu(cm, j, path);
             json_decref(j);

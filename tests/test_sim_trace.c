@@ -265,7 +265,8 @@ static json_t *synthetic_llm_summary(double eff, double launch, const char *back
     json_array_append_new(metrics, json_pack("{s:s, s:s, s:f, s:{s:s, s:s, s:i, s:i, s:i}}", "name", "decode_step_ms",
                                              "unit", "ms", "value", 3.0, "params", "model", "llama2-70b", "dtype",
                                              "bf16", "batch", 1, "gpus", 2, "context", 128));
-    return json_pack("{s:s, s:{s:s}, s:o}", "suite", "llm", "machine", "backend", backend, "metrics", metrics);
+    return json_pack("{s:s, s:{s:s, s:s}, s:o}", "suite", "llm", "machine", "backend", backend, "llm_gpu",
+                     "NVIDIA H100 80GB HBM3", "metrics", metrics);
 }
 
 OMEGA_TEST(sim_costmodel_fit)
@@ -324,6 +325,13 @@ OMEGA_TEST(sim_costmodel_fit)
     snprintf(path, sizeof path, "%s/llm/c-tp/summary.json", dir);
     CHECK(json_dump_file(tp, path, 0) == 0);
     json_decref(tp);
+    /* A newer run with all the points, on another card (an H200), must not calibrate the H100 model. */
+    json_t *h200 = synthetic_llm_summary(0.95, 10e-6, "cuda");
+    json_object_set_new(json_object_get(h200, "machine"), "llm_gpu", json_string("NVIDIA H200"));
+    CHECK(omega_test_sh(NULL, 0, "mkdir -p %s/llm/d-h200 && sleep 0.05", dir) == 0);
+    snprintf(path, sizeof path, "%s/llm/d-h200/summary.json", dir);
+    CHECK(json_dump_file(h200, path, 0) == 0);
+    json_decref(h200);
     omega_costmodel_init(&c2);
     CHECK(omega_costmodel_load(&c2, dir) >= 12);
     CHECK_MSG(strstr(c2.eff_bw.source, "b-cuda") != NULL, "calibrated from %s", c2.eff_bw.source);
