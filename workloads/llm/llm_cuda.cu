@@ -2,7 +2,6 @@
  * from a file, cuBLAS for bf16 matrix products, own kernels for the rest, a paged KV pool, decode steps
  * captured once per batch size into a CUDA graph, and the confidential data path (tokens in, tokens
  * and logits out, sealed with AES-256-GCM; the device side runs backends/cuda/gcm.cu). */
-#include <cooperative_groups.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -84,13 +83,13 @@ struct llmc {
     cudaGraphExec_t graphs[1025];
     float2 *rope;          /* fused path: cos, sin per position and frequency */
     unsigned *dv_count;    /* fused path: finished blocks of each layer's wo and w2 products */
-    /* persistent one-token step (k_persist): on, loads in flight per row, L2 prefetch, grid, shared
-     * memory (input elements, bytes), the per-layer table on the device */
-    int persist, ps_stream, ps_u, ps_l2pf, ps_blocks, ps_xs, ps_ns;   /* ps_ns: k_stream's ring slots */
+    /* persistent one-token step (k_stream): on, grid, shared memory (input elements, ring slots, bytes),
+     * the per-layer table on the device */
+    int persist, ps_blocks, ps_xs, ps_ns;
     size_t ps_smem;
     struct ps_layer *ps_layers;
     unsigned *ps_gbar;   /* k_stream's grid barrier */
-    int ps_split, ps_kvpf;   /* k_stream: position ranges per head, K/V prefetch */
+    int ps_split;            /* k_stream: position ranges per head */
     float *ps_part;          /* k_stream: the ranges' partial attention */
     /* confidential data path */
     struct omega_seal_ctx *h2d_send, *h2d_recv, *d2h_send, *d2h_recv;
@@ -543,7 +542,7 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
     for (int p = k0 + threadIdx.x; p < k1; p += ATT_THREADS) {
         const bf16 *kr = kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         float s = 0;
-        for (int c0 = 0; c0 < hd; c0 += 128) {   /* a K row's loads all in flight at once, then the sums */
+        for (int c0 = 0; c0 < hd; c0 += 128) {   /* a K row's loads in flight together, then the sums */
             uint4 u[16];
 #pragma unroll
             for (int j = 0; j < 16; j++)
@@ -1350,17 +1349,13 @@ static int dv_qkv(struct llmc *g, const struct lin *l, const bf16 *x, int T, int
 }
 
 /* ---------------- persistent one-token step ----------------
- * The whole one-token forward as one cooperative launch: every block stays resident and the five
- * stages of a layer (qkv with RoPE and the KV store, attention, wo, gate/up with SiLU, w2) are separated
- * by grid barriers instead of kernel boundaries. A boundary costs its drain: the last warps of one
- * product finish while the next has not begun to load. Here each warp issues its first loads of the
- * next stage's weights, which do not depend on the step, into registers before it waits at a barrier,
- * so HBM stays busy across it. After a barrier every block builds the stage's input in shared memory
- * from L2 (the RMSNorm of the residual, or the attention / SiLU output), in the same order in every
- * block, so the result does not depend on the grid. Each warp streams two rows at a time, as k_dv
- * does, with the same arithmetic and rounding. */
-namespace cg = cooperative_groups;
-
+ * The whole one-token forward as one cooperative launch (k_stream below): every block stays resident
+ * and the five stages of a layer (qkv with RoPE and the KV store, attention, wo, gate/up with SiLU, w2)
+ * are separated by grid barriers instead of kernel boundaries. A boundary costs its drain: the last
+ * warps of one product finish while the next has not begun to load. After a barrier every block builds
+ * the stage's input in shared memory from L2 (the RMSNorm of the residual, or the attention / SiLU
+ * output), in the same order in every block, so the result does not depend on the grid. Each warp
+ * takes two rows at a time with the arithmetic and rounding of k_dv. */
 struct ps_layer {
     const void *w[4];        /* qkv, wo, w13, w2 (bf16, or int8) */
     const float *scale[4];   /* int8: one per row */
@@ -1372,9 +1367,8 @@ struct ps_args {
     const bf16 *embed;
     const float *norm, *out_scale;
     const void *out_w;
-    int n_layers, d, hid, qdim, kvdim, hd, nh, nkv, vocab, n_out, l2pf;
-    int att_split, kvpf;   /* k_stream: ranges of positions per head (merged by ps_combine); L2 prefetch of
-                            * the past K and V during the qkv stage */
+    int n_layers, d, hid, qdim, kvdim, hd, nh, nkv, vocab, n_out;
+    int att_split;   /* k_stream: ranges of positions per head (merged by ps_combine) */
     float *att_part;
     int ablate;   /* k_stream, development (wrong results): 1 no attention, 2 no norms or loads, 64 no grid
                    * barriers, 128 no arithmetic (the ring only) */
@@ -1435,39 +1429,6 @@ __device__ __forceinline__ void ps_rows(const struct ps_args &a, const struct ps
     }
 }
 
-template <bool Q8, int U>
-__device__ __forceinline__ void ps_fetch(const char *const *wr, int cols, int c0, uint4 (&wv)[U][2])
-{
-    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
-#pragma unroll
-    for (int k = 0; k < U; k++) {
-        int c = c0 + k * 32 * E;
-#pragma unroll
-        for (int s = 0; s < 2; s++)
-            wv[k][s] = c < cols ? ld_weights(wr[s] + (size_t)c * ES) : make_uint4(0, 0, 0, 0);
-    }
-}
-
-/* Issue this warp's first loads of stage st (its first unit's first U chunks per row) into pre; with
- * l2pf, ask L2 for the rest of that unit too. */
-template <bool Q8, int U>
-__device__ __forceinline__ void ps_preload(const struct ps_args &a, const struct ps_stage &st, int wid,
-                                           uint4 (&pre)[U][2])
-{
-    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
-    if (wid >= st.n)
-        return;
-    int lane = threadIdx.x & 31, r[2];
-    ps_rows(a, st, wid, r);
-    const char *wr[2] = {st.w + (size_t)r[0] * st.cols * ES, st.w + (size_t)r[1] * st.cols * ES};
-    ps_fetch<Q8, U>(wr, st.cols, lane * E, pre);
-    if (a.l2pf)
-        for (size_t off = (size_t)U * 512 + (size_t)lane * 128; off < (size_t)st.cols * ES; off += 32 * 128)
-#pragma unroll
-            for (int s = 0; s < 2; s++)
-                asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + off));
-}
-
 /* Write a work unit's two sums (by its warp's lane 0): RoPE and the KV store, SiLU, the residual, or
  * logits; the same rounding as k_dv. */
 template <bool Q8>
@@ -1508,48 +1469,6 @@ __device__ __forceinline__ void ps_epilogue(const struct ps_args &a, const struc
         a.logits[r[0]] = v0;
         if (r[1] != r[0])
             a.logits[r[1]] = v1;
-    }
-}
-
-/* One stage: this warp's units u = wid, wid + W, ...; xs the input in shared memory; pre holds the
- * first unit's first loads. */
-template <bool Q8, int U>
-__device__ void ps_run(const struct ps_args &a, const struct ps_stage &st, const bf16 *xs, uint4 (&pre)[U][2],
-                       int wid, int W, int layer)
-{
-    constexpr int E = Q8 ? 16 : 8, ES = Q8 ? 1 : 2;
-    int lane = threadIdx.x & 31, cols = st.cols;
-    for (int u = wid; u < st.n; u += W) {
-        int r[2];
-        ps_rows(a, st, u, r);
-        const char *wr[2] = {st.w + (size_t)r[0] * cols * ES, st.w + (size_t)r[1] * cols * ES};
-        float acc[2][1] = {{0}, {0}};
-        uint4 wv[U][2];
-        int c0 = lane * E;
-        if (u == wid) {
-#pragma unroll
-            for (int k = 0; k < U; k++)
-                wv[k][0] = pre[k][0], wv[k][1] = pre[k][1];
-        } else {
-            ps_fetch<Q8, U>(wr, cols, c0, wv);
-        }
-        for (;;) {
-#pragma unroll
-            for (int k = 0; k < U; k++)
-                if (c0 + k * 32 * E < cols)
-                    mv_chunk<1, 2, Q8>(wv[k], xs, cols, c0 + k * 32 * E, 1, acc);
-            c0 += U * 32 * E;
-            if (c0 >= cols)
-                break;
-            ps_fetch<Q8, U>(wr, cols, c0, wv);
-        }
-#pragma unroll
-        for (int s = 0; s < 2; s++)
-            for (int o = 16; o; o >>= 1)
-                acc[s][0] += __shfl_xor_sync(0xffffffffu, acc[s][0], o);
-        if (lane)
-            continue;
-        ps_epilogue<Q8>(a, st, u, r, acc[0][0], acc[1][0], layer);
     }
 }
 
@@ -1634,63 +1553,15 @@ __device__ void ps_load(const bf16 *src, bf16 *xs, int n)
     csync();
 }
 
-template <bool Q8, int U>
-__global__ void __launch_bounds__(256, U == 8 ? 1 : 2) k_persist(struct ps_args a)
-{
-    cg::grid_group grid = cg::this_grid();
-    extern __shared__ uint4 ps_sm[];
-    bf16 *xs = (bf16 *)ps_sm;
-    float *att_sm = (float *)((char *)ps_sm + (size_t)a.xs_elems * 2);
-    int wid = blockIdx.x * 8 + threadIdx.x / 32, W = gridDim.x * 8;
-    uint4 pre[U][2];
-    struct ps_stage st = ps_get(a, 0, 0);
-    ps_preload<Q8, U>(a, st, wid, pre);
-    const bf16 *emb = a.embed + (size_t)a.tok[0] * a.d;
-    if (blockIdx.x == 0)
-        for (int i = threadIdx.x; i < a.d; i += blockDim.x)
-            a.x[i] = __bfloat162float(emb[i]);
-    ps_norm(NULL, emb, a.L[0].attn_norm, xs, a.d, a.eps);
-    for (int l = 0; l < a.n_layers; l++) {
-        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
-        st = ps_get(a, l, 1);
-        ps_preload<Q8, U>(a, st, wid, pre);
-        grid.sync();
-        for (int h = blockIdx.x; h < a.nh; h += gridDim.x)
-            att_head(a.qkv, a.pos, a.seq, a.pt, a.pt_stride, a.kp, a.vp, l, a.n_pages, a.page_tokens, a.nh, a.nkv,
-                     a.hd, a.att, h, 0, att_sm, 0, 1, NULL);
-        grid.sync();
-        ps_load(a.att, xs, a.qdim);
-        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
-        st = ps_get(a, l, 2);
-        ps_preload<Q8, U>(a, st, wid, pre);
-        grid.sync();
-        ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
-        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
-        st = ps_get(a, l, 3);
-        ps_preload<Q8, U>(a, st, wid, pre);
-        grid.sync();
-        ps_load(a.h, xs, a.hid);
-        ps_run<Q8, U>(a, st, xs, pre, wid, W, l);
-        int last = l + 1 == a.n_layers;
-        if (last && !a.n_out)
-            break;
-        st = last ? ps_get(a, 0, 4) : ps_get(a, l + 1, 0);
-        ps_preload<Q8, U>(a, st, wid, pre);
-        grid.sync();
-        ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
-    }
-    if (a.n_out)
-        ps_run<Q8, U>(a, st, xs, pre, wid, W, a.n_layers);
-}
-
-/* The streaming form of the persistent step (k_stream, the default): a producer warp per block copies
- * the block's weight rows, in the order the block will use them across all stages and layers, into a
- * ring of shared-memory slots with bulk asynchronous copies (cp.async.bulk, completion counted on an
- * mbarrier per slot); each of the eight compute warps has its own part of the ring and a producer lane
- * that fills it, and frees each slot once read. The producer depends
- * on nothing the step computes, so it runs ahead through grid barriers, attention and norms, limited
- * only by the ring (about 180 KB per SM, several microseconds of HBM time). Each lane sums its columns
- * in the order k_dv does, so the results equal the fused path's. */
+/* k_stream: a producer warp per block copies the block's weight rows, in the order the block will use
+ * them across all stages and layers, into a ring of shared-memory slots with bulk asynchronous copies
+ * (cp.async.bulk, completion counted on an mbarrier per slot); each of the eight compute warps has its
+ * own part of the ring and a producer lane that fills it, and frees each slot once read. The producer
+ * depends on nothing the step computes, so it runs ahead through grid barriers, attention and norms,
+ * limited only by the ring (about 160 KB per SM, some microseconds of HBM time). With the compute
+ * left out the ring alone streams a 7B step at the copy bandwidth; what the step loses is the
+ * critical path the ring cannot cover: attention, the barriers and the norms (docs/llm.md). Each lane
+ * sums its columns in the order k_dv does, so the results equal the fused path's. */
 #define ST_CH 2048   /* bytes of each of a unit's two rows per ring slot */
 
 __device__ __forceinline__ unsigned su32(const void *p)
@@ -1836,24 +1707,6 @@ __device__ void st_run(const struct ps_args &a, const struct ps_stage &st, const
     }
 }
 
-/* Ask L2 for the K and V rows of positions 0..pos-1 (the past: nothing this step writes) of this
- * block's attention work, so that its loads after the barrier do not wait on HBM. */
-__device__ void att_prefetch(const struct ps_args &a, int layer, int j)
-{
-    int h = j % a.nh, split = j / a.nh, n = a.pos[0], kvh = h / (a.nh / a.nkv);
-    int k0 = (int)((long)(n + 1) * split / a.att_split), k1 = (int)((long)(n + 1) * (split + 1) / a.att_split);
-    k1 = k1 < n ? k1 : n;
-    const int32_t *ptab = a.pt + (size_t)a.seq[0] * a.pt_stride;
-    size_t lbase = (size_t)layer * a.n_pages;
-    for (int p = k0 + threadIdx.x; p < k1; p += PS_THREADS) {
-        size_t off = ((lbase + ptab[p / a.page_tokens]) * a.page_tokens + p % a.page_tokens) * a.kvdim + kvh * a.hd;
-        for (int c = 0; c < a.hd * 2; c += 128) {
-            asm volatile("prefetch.global.L2 [%0];" ::"l"((const char *)(a.kp + off) + c));
-            asm volatile("prefetch.global.L2 [%0];" ::"l"((const char *)(a.vp + off) + c));
-        }
-    }
-}
-
 /* xs = the attention output merged from its att_split ranges (see att_head): each range's sums are
  * rescaled to the largest max; every load issued before any is used. */
 #define PS_MAX_SPLIT 4
@@ -1928,9 +1781,6 @@ __global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a,
     ps_norm(NULL, emb, a.L[0].attn_norm, xs, a.d, a.eps);
     int n_att = a.nh * a.att_split;   /* attention work: (head, range of positions) */
     for (int l = 0; l < a.n_layers; l++) {
-        if (a.kvpf)
-            for (int j = blockIdx.x; j < n_att; j += G)
-                att_prefetch(a, l, j);
         st_run<Q8>(a, ps_get(a, l, 0), xs, ring, full, empty, nsw, &seq, l);
         if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
         for (int j = blockIdx.x; j < n_att && !(a.ablate & 1); j += G)
@@ -1960,30 +1810,16 @@ __global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a,
         st_run<Q8>(a, ps_get(a, 0, 4), xs, ring, full, empty, nsw, &seq, a.n_layers);
 }
 
-typedef void (*ps_kernel)(struct ps_args);
-
-static ps_kernel ps_pick(bool q8, int u)
-{
-    if (q8)
-        return u == 8 ? k_persist<true, 8> : k_persist<true, 4>;
-    return u == 8 ? k_persist<false, 8> : k_persist<false, 4>;
-}
-
-/* Set up the persistent step (shared memory, blocks that fit, the per-layer table); 0 leaves it off
- * (with the reason in why) and the step takes forward_fused. OMEGA_LLM_PERSIST (development) picks the
- * form: stream (k_stream, the default), regs[,u=8][,l2][,bps=N] (k_persist: loads in flight per row,
- * L2 prefetch of the rest of a unit, blocks per SM), or off. */
+/* Set up the persistent step (shared memory, the per-layer table); 0 leaves it off (with the reason in
+ * why) and the step takes forward_fused. OMEGA_LLM_PERSIST=off|nosplit (development): the fused
+ * kernels instead, or one range of positions per head. */
 static int ps_setup(struct llmc *g, char *why, size_t whylen)
 {
     const struct omega_llm_config *c = &g->c;
     const char *env = getenv("OMEGA_LLM_PERSIST");
     if (env && strstr(env, "off"))
         return snprintf(why, whylen, "off (OMEGA_LLM_PERSIST)"), 0;
-    g->ps_stream = !(env && strstr(env, "regs"));
-    g->ps_u = env && strstr(env, "u=8") ? 8 : 4;
-    g->ps_l2pf = env && strstr(env, "l2") ? 1 : 0;
-    const char *bps = env ? strstr(env, "bps=") : NULL;
-    int want = bps ? atoi(bps + 4) : 0, coop = 0, sms = 0, per = 0, optin = 0;
+    int coop = 0, sms = 0, per = 0, optin = 0;
     if (cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, g->dev) != cudaSuccess || !coop ||
         cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, g->dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, g->dev) != cudaSuccess)
@@ -1991,43 +1827,30 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
     int xs = g->qdim > c->dim ? g->qdim : c->dim;
     xs = xs > g->hid ? xs : g->hid;
     g->ps_xs = (xs + 7) / 8 * 8;
-    bool q8 = g->L[0].qkv.q != NULL;
-    void *k;
-    int threads = 256;
-    if (g->ps_stream) {
-        /* the ring takes what the stage input and the attention leave (1 KB kept for static shared memory) */
-        long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->att_smem;
-        g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
-        g->ps_ns = (g->ps_ns < 128 ? g->ps_ns : 128) / 8 * 8;   /* a part per compute warp */
-        if (g->ps_ns < 16)
-            return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
-        g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->att_smem;
-        k = q8 ? (void *)k_stream<true> : (void *)k_stream<false>;
-        threads = PS_THREADS + 32;
-    } else {
-        g->ps_smem = (size_t)g->ps_xs * 2 + g->att_smem;
-        k = (void *)ps_pick(q8, g->ps_u);
-    }
+    /* the ring takes what the stage input and the attention leave (1 KB kept for static shared memory) */
+    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->att_smem;
+    g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
+    g->ps_ns = (g->ps_ns < 128 ? g->ps_ns : 128) / 8 * 8;   /* a part per compute warp */
+    if (g->ps_ns < 16)
+        return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
+    g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->att_smem;
+    void *k = g->L[0].qkv.q ? (void *)k_stream<true> : (void *)k_stream<false>;
     if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, threads, g->ps_smem) != cudaSuccess || per < 1) {
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, PS_THREADS + 32, g->ps_smem) != cudaSuccess ||
+        per < 1) {
         cudaGetLastError();
         return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
     }
-    if (want > 0 && want < per)
-        per = want;
-    if (g->ps_stream)
-        per = 1;
-    g->ps_blocks = per * sms;
+    g->ps_blocks = sms;   /* one block per SM: the ring takes the SM's shared memory */
     if (cudaMalloc((void **)&g->ps_gbar, sizeof(unsigned)) != cudaSuccess)
         return snprintf(why, whylen, "cudaMalloc failed"), -1;
     /* split each head's positions over the blocks the grid has to spare (at most PS_MAX_SPLIT ranges) */
     g->ps_split = 1;
-    if (g->ps_stream && !(env && strstr(env, "nosplit"))) {
+    if (!(env && strstr(env, "nosplit"))) {
         g->ps_split = g->ps_blocks / g->nh;
         g->ps_split = g->ps_split < PS_MAX_SPLIT ? g->ps_split : PS_MAX_SPLIT;
         g->ps_split = g->ps_split > 1 ? g->ps_split : 1;
     }
-    g->ps_kvpf = !(env && strstr(env, "nokvpf"));
     if (g->ps_split > 1 &&
         cudaMalloc((void **)&g->ps_part, (size_t)g->ps_split * g->nh * (g->hd + 4) * sizeof(float)) != cudaSuccess)
         return snprintf(why, whylen, "cudaMalloc failed"), -1;
@@ -2054,7 +1877,7 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
     return 0;
 }
 
-/* The one-token forward as one cooperative launch (see k_persist), then the argmax. */
+/* The one-token forward as one cooperative launch (see k_stream), then the argmax. */
 static int forward_persist(struct llmc *g, int n_out)
 {
     const struct omega_llm_config *c = &g->c;
@@ -2066,12 +1889,11 @@ static int forward_persist(struct llmc *g, int n_out)
     a.out_w = g->out.q ? (const void *)g->out.q : (const void *)g->out.w;
     a.out_scale = g->out.scale;
     a.n_layers = c->n_layers, a.d = c->dim, a.hid = g->hid, a.qdim = g->qdim, a.kvdim = g->kvdim, a.hd = g->hd;
-    a.nh = g->nh, a.nkv = g->nkv, a.vocab = c->vocab, a.n_out = n_out, a.l2pf = g->ps_l2pf;
+    a.nh = g->nh, a.nkv = g->nkv, a.vocab = c->vocab, a.n_out = n_out;
     a.eps = c->norm_eps;
     a.ablate = g->ablate;
     a.att_split = g->ps_split > 1 ? g->ps_split : 1;
     a.att_part = g->ps_part;
-    a.kvpf = g->ps_kvpf;
     a.x = g->x, a.logits = g->logits, a.qkv = g->qkv, a.att = g->att, a.h = g->h;
     a.rope = g->rope;
     a.tok = g->d_tok, a.pos = g->d_pos, a.seq = g->d_seq, a.pt = g->d_pt;
@@ -2083,20 +1905,15 @@ static int forward_persist(struct llmc *g, int n_out)
     at[0].val.cooperative = 1;
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3((unsigned)g->ps_blocks);
-    cfg.blockDim = dim3(256);
+    cfg.blockDim = dim3(PS_THREADS + 32);
     cfg.dynamicSmemBytes = g->ps_smem;
     cfg.stream = g->s;
     cfg.attrs = at;
     cfg.numAttrs = 1;
-    int rc;
-    if (g->ps_stream) {
-        cfg.blockDim = dim3(PS_THREADS + 32);
-        rc = cudaMemsetAsync(g->ps_gbar, 0, sizeof(unsigned), g->s) == cudaSuccess ? 0 : -1;
-        rc |= cudaLaunchKernelEx(&cfg, g->L[0].qkv.q ? k_stream<true> : k_stream<false>, a, g->ps_gbar, g->ps_ns) ==
-                      cudaSuccess ? 0 : -1;
-    } else {
-        rc = cudaLaunchKernelEx(&cfg, ps_pick(g->L[0].qkv.q != NULL, g->ps_u), a) == cudaSuccess ? 0 : -1;
-    }
+    /* the barrier's count starts from zero each launch (a node of the step's graph) */
+    int rc = cudaMemsetAsync(g->ps_gbar, 0, sizeof(unsigned), g->s) == cudaSuccess ? 0 : -1;
+    rc |= cudaLaunchKernelEx(&cfg, g->L[0].qkv.q ? k_stream<true> : k_stream<false>, a, g->ps_gbar, g->ps_ns) ==
+                  cudaSuccess ? 0 : -1;
     g->pdl_now = 0;
     if (n_out > 0)
         rc |= launch(g, k_argmax, dim3(n_out), dim3(1024), 0, g->logits, c->vocab, g->d_argmax);
@@ -2526,10 +2343,9 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
             snprintf(why, whylen, "persistent step: %s", ps_why);
             return -1;
         }
-        if (getenv("OMEGA_LLM_PERSIST_SAY"))
-            fprintf(stderr, "llm: persistent step %s (%s, %d blocks, u=%d, l2=%d, %d slots, %zu bytes shared, split %d, "
-                    "kv prefetch %d)\n", g->persist ? "on" : ps_why, g->ps_stream ? "stream" : "regs", g->ps_blocks,
-                    g->ps_u, g->ps_l2pf, g->ps_ns, g->ps_smem, g->ps_split, g->ps_kvpf);
+        if (getenv("OMEGA_LLM_PERSIST_SAY"))   /* development: which one-token step this engine takes */
+            fprintf(stderr, "llm: persistent step %s (%s, %d blocks, %d ring slots, %zu bytes shared, split %d)\n",
+                    g->persist ? "on" : ps_why, "stream", g->ps_blocks, g->ps_ns, g->ps_smem, g->ps_split);
     }
     if (cc_setup(g, why, whylen) < 0)   /* keys always ready: the path can be switched between steps */
         return -1;
