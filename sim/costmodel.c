@@ -418,7 +418,10 @@ static json_t *newest_summary(const char *results_dir, const char *suite, const 
         int pts = 0;
         if (is_llm) {
             const char *be = json_string_value(json_object_get(json_object_get(j, "machine"), "backend"));
-            const char *card = json_string_value(json_object_get(json_object_get(j, "machine"), "llm_gpu"));
+            const json_t *mach = json_object_get(j, "machine");
+            const char *card = json_string_value(json_object_get(mach, "llm_gpu"));   /* the card it ran on */
+            if (!card)
+                card = json_string_value(json_object_get(mach, "gpu"));
             pts = fit_points_in(j);
             if (!be || strcmp(be, "emu") == 0 || (gpu && (!card || !strstr(card, gpu))) || pts < best_pts ||
                 (pts == best_pts && t <= best_t)) {
