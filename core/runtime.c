@@ -139,14 +139,6 @@ struct omega_runtime {
     struct omega_chan_wait wait_runtime, wait_peer;   /* what each agent is told at spawn */
 };
 
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 static int pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 static int pidfd_kill(int fd, int sig) { return (int)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0); }
 
@@ -287,7 +279,7 @@ static uint64_t *count_slot(struct agent *a, uint16_t kind, const char *target)
     if (!a->counts && !(a->counts = calloc(COUNT_SLOTS, sizeof *a->counts)))
         return NULL;
     size_t tl = strlen(target);
-    uint64_t h = fnv(target, tl, fnv(&kind, sizeof kind, 0xcbf29ce484222325ull)) | 1;
+    uint64_t h = omega_fnv64(omega_fnv64(OMEGA_FNV64_BASIS, &kind, sizeof kind), target, tl) | 1;
     for (size_t i = 0; i < COUNT_SLOTS; i++) {
         struct count_ent *e = &a->counts[(h + i) & (COUNT_SLOTS - 1)];
         if (e->hash == 0) {
@@ -304,7 +296,7 @@ static uint64_t *count_slot(struct agent *a, uint16_t kind, const char *target)
 
 static struct agent *find_agent(struct omega_runtime *rt, const char *id)
 {
-    uint64_t h = fnv(id, strlen(id), 0xcbf29ce484222325ull);
+    uint64_t h = omega_fnv64(OMEGA_FNV64_BASIS, id, strlen(id));
     for (size_t i = 0; i < rt->byid_cap; i++) {
         int v = atomic_load_explicit(&rt->byid[(h + i) & (rt->byid_cap - 1)], memory_order_acquire);
         if (v == 0)
@@ -1205,7 +1197,7 @@ int omega_runtime_spawn(struct omega_runtime *rt, const char *id, omega_agent_ma
     ev.data.u64 = ((uint64_t)idx << 1) | 1;
     epoll_ctl(rt->epfd, EPOLL_CTL_ADD, a->pidfd, &ev);
     rt->agents[idx] = a;
-    uint64_t h = fnv(a->id, strlen(a->id), 0xcbf29ce484222325ull);
+    uint64_t h = omega_fnv64(OMEGA_FNV64_BASIS, a->id, strlen(a->id));
     for (size_t i = 0;; i++) {
         _Atomic int *slot = &rt->byid[(h + i) & (rt->byid_cap - 1)];
         if (atomic_load(slot) == 0) {

@@ -28,6 +28,35 @@ int omega_random(void *p, size_t n) OMEGA_MUST_CHECK;
 /* Parse a size with an optional K/M/G/T suffix (powers of 1024). */
 int omega_parse_size(const char *s, uint64_t *out) OMEGA_MUST_CHECK;
 
+/* FNV-1a for hash tables (not for anything an adversary must not collide; those use SHA-256). Inline:
+ * the policy engine and the runtime hash on every decision. Start a 64-bit hash at OMEGA_FNV64_BASIS. */
+#define OMEGA_FNV64_BASIS 0xcbf29ce484222325ull
+#define OMEGA_FNV64_PRIME 0x100000001b3ull
+/* FNV-1a (64-bit) of n bytes, continuing from h. */
+static inline uint64_t omega_fnv64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = (const uint8_t *)p;   /* a cast: C++ (the CUDA plugin) includes this too */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * OMEGA_FNV64_PRIME;
+    return h;
+}
+/* FNV-1a (64-bit) of a NUL-terminated string, continuing from h. */
+static inline uint64_t omega_fnv64_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * OMEGA_FNV64_PRIME;
+    return h;
+}
+/* FNV-1a (32-bit) of n bytes. */
+static inline uint32_t omega_fnv32(const void *p, size_t n)
+{
+    const uint8_t *b = (const uint8_t *)p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
 /* mkdir -p: create path and its missing parents (mode 0755); 0, or -1 with errno. */
 int omega_mkdir_p(const char *path);
 

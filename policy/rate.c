@@ -65,13 +65,6 @@ struct prate {
     struct dslot *dir;
 };
 
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
-}
-
 struct prate *prate_new(uint32_t agents)
 {
     struct prate *r = calloc(1, sizeof *r);
@@ -165,8 +158,9 @@ void prate_begin(struct prate *r, const char *agent, const char *method, const c
                  struct prate_ticket *t, uint64_t out[PRATE_WINDOWS])
 {
     memset(t, 0, sizeof *t);
-    uint64_t akey = fnv(0xcbf29ce484222325ull, agent) | 1;
-    uint64_t tkey = fnv(fnv(0xcbf29ce484222325ull, method) * 0x100000001b3ull, target) | 1;   /* a 0 byte between */
+    uint64_t akey = omega_fnv64_str(OMEGA_FNV64_BASIS, agent) | 1;
+    /* a 0 byte between method and target */
+    uint64_t tkey = omega_fnv64_str(omega_fnv64_str(OMEGA_FNV64_BASIS, method) * OMEGA_FNV64_PRIME, target) | 1;
     uint64_t now = now_ns ? now_ns : omega_now_ns();
     for (int k = 0; k < PRATE_WINDOWS; k++)
         t->step[k] = (uint32_t)(now / step_ns[k]);

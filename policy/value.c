@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/util.h"
 #include "policy/policy_int.h"
 
 /* ---- pool ---- */
@@ -88,10 +89,7 @@ static void *alloc_in(struct ppool *pool, size_t n)
 
 uint32_t pstr_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
+    return omega_fnv32(p, n);
 }
 
 struct pstr pstr_make(const char *p, size_t n)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/util.h"
 #include "workloads/toolcall/http.h"
 
 struct kv_entry {
@@ -114,10 +115,7 @@ static int tool_http_post(struct omega_toolbox *tb, const char *agent, const jso
 
 static unsigned kv_hash(const char *s)
 {
-    unsigned h = 2166136261u;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % KV_BUCKETS;
+    return omega_fnv32(s, strlen(s)) % KV_BUCKETS;
 }
 
 static int tool_kv_put(struct omega_toolbox *tb, const char *agent, const json_t *args, const struct omega_labels *ctx,
