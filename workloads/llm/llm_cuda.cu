@@ -1621,6 +1621,13 @@ __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
     csync();
 }
 
+/* The grid barrier between two stages (left out with OMEGA_LLM_ABLATE=sync: development only). */
+__device__ __forceinline__ void st_barrier(const struct ps_args &a, unsigned *gbar, unsigned *nb)
+{
+    if (!(a.ablate & 64))
+        gsync(gbar, ++*nb * gridDim.x);
+}
+
 /* Units of stage st that block b takes: u = b, b + G, ... */
 __device__ __forceinline__ int st_units(const struct ps_stage &st, int b, int G)
 {
@@ -1774,6 +1781,7 @@ __global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a,
         return;
     }
     unsigned seq = 0, nb = 0, G = gridDim.x;
+    bool inputs = !(a.ablate & 2);
     const bf16 *emb = a.embed + (size_t)a.tok[0] * a.d;
     if (blockIdx.x == 0)
         for (int i = threadIdx.x; i < a.d; i += PS_THREADS)
@@ -1782,29 +1790,30 @@ __global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a,
     int n_att = a.nh * a.att_split;   /* attention work: (head, range of positions) */
     for (int l = 0; l < a.n_layers; l++) {
         st_run<Q8>(a, ps_get(a, l, 0), xs, ring, full, empty, nsw, &seq, l);
-        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
+        st_barrier(a, gbar, &nb);
         for (int j = blockIdx.x; j < n_att && !(a.ablate & 1); j += G)
             att_head(a.qkv, a.pos, a.seq, a.pt, a.pt_stride, a.kp, a.vp, l, a.n_pages, a.page_tokens, a.nh, a.nkv,
                      a.hd, a.att, j % a.nh, 0, att_sm, j / a.nh, a.att_split, a.att_split > 1 ? a.att_part : NULL);
-        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
-        if (!(a.ablate & 2)) {
-            if (a.att_split > 1)
-                ps_combine(a, xs);
-            else
-                ps_load(a.att, xs, a.qdim);
-        }
+        st_barrier(a, gbar, &nb);
+        if (inputs && a.att_split > 1)
+            ps_combine(a, xs);
+        else if (inputs)
+            ps_load(a.att, xs, a.qdim);
         st_run<Q8>(a, ps_get(a, l, 1), xs, ring, full, empty, nsw, &seq, l);
-        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
-        if (!(a.ablate & 2)) ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
+        st_barrier(a, gbar, &nb);
+        if (inputs)
+            ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
         st_run<Q8>(a, ps_get(a, l, 2), xs, ring, full, empty, nsw, &seq, l);
-        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
-        if (!(a.ablate & 2)) ps_load(a.h, xs, a.hid);
+        st_barrier(a, gbar, &nb);
+        if (inputs)
+            ps_load(a.h, xs, a.hid);
         st_run<Q8>(a, ps_get(a, l, 3), xs, ring, full, empty, nsw, &seq, l);
         int last = l + 1 == a.n_layers;
         if (last && !a.n_out)
             break;
-        if (!(a.ablate & 64)) gsync(gbar, ++nb * G);
-        if (!(a.ablate & 2)) ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
+        st_barrier(a, gbar, &nb);
+        if (inputs)
+            ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
     }
     if (a.n_out)
         st_run<Q8>(a, ps_get(a, 0, 4), xs, ring, full, empty, nsw, &seq, a.n_layers);
