@@ -424,6 +424,26 @@ __global__ void k_embed(const bf16 *embed, const int32_t *tok, float *x, int d)
         x[(size_t)t * d + i] = __bfloat162float(row[i]);
 }
 
+/* The sum of v over the block, for every thread (red: 32 floats of the caller's shared memory): a
+ * warp's shuffles, then the first warp's over the warps' sums. */
+__device__ __forceinline__ float block_sum(float v, float *red)
+{
+    for (int o = 16; o; o >>= 1)
+        v += __shfl_xor_sync(0xffffffffu, v, o);
+    if ((threadIdx.x & 31) == 0)
+        red[threadIdx.x / 32] = v;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        v = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
+        for (int o = 16; o; o >>= 1)
+            v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (threadIdx.x == 0)
+            red[0] = v;
+    }
+    __syncthreads();
+    return red[0];
+}
+
 /* RMSNorm of row gather[t] (or t) of x into bf16 row t of out. */
 __device__ void block_rmsnorm(const float *x, const float *w, bf16 *out, int d, float eps, int T);
 
@@ -441,20 +461,7 @@ __global__ void k_rmsnorm(const float *x, const float *w, bf16 *out, int d, floa
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         ss += xr[i] * xr[i];
     __shared__ float red[32];
-    for (int o = 16; o; o >>= 1)
-        ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x / 32] = ss;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
-        for (int o = 16; o; o >>= 1)
-            ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if (threadIdx.x == 0)
-            red[0] = ss;
-    }
-    __syncthreads();
-    float s = rsqrtf(red[0] / d + eps);
+    float s = rsqrtf(block_sum(ss, red) / d + eps);
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         out[(size_t)t * d + i] = __float2bfloat16(w[i] * (xr[i] * s));
 }
@@ -1050,20 +1057,7 @@ __device__ void block_rmsnorm(const float *x, const float *w, bf16 *out, int d, 
 #pragma unroll
         for (int k = 0; k < BN_V; k++)
             ss += v[k].x * v[k].x + v[k].y * v[k].y + v[k].z * v[k].z + v[k].w * v[k].w;
-        for (int o = 16; o; o >>= 1)
-            ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if ((threadIdx.x & 31) == 0)
-            red[threadIdx.x / 32] = ss;
-        __syncthreads();
-        if (threadIdx.x < 32) {
-            ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
-            for (int o = 16; o; o >>= 1)
-                ss += __shfl_xor_sync(0xffffffffu, ss, o);
-            if (threadIdx.x == 0)
-                red[0] = ss;
-        }
-        __syncthreads();
-        float s = rsqrtf(red[0] / d + eps);
+        float s = rsqrtf(block_sum(ss, red) / d + eps);
         __nv_bfloat162 *o2 = (__nv_bfloat162 *)(out + (size_t)t * d);
         const float4 *w4 = (const float4 *)w;
 #pragma unroll
@@ -1252,20 +1246,7 @@ __global__ void k_embed_norm(const bf16 *embed, const int32_t *tok, float *x, co
         ss += v * v;
     }
     __shared__ float red[32];
-    for (int o = 16; o; o >>= 1)
-        ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x / 32] = ss;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-        ss = threadIdx.x < blockDim.x / 32 ? red[threadIdx.x] : 0;
-        for (int o = 16; o; o >>= 1)
-            ss += __shfl_xor_sync(0xffffffffu, ss, o);
-        if (threadIdx.x == 0)
-            red[0] = ss;
-    }
-    __syncthreads();
-    float s = rsqrtf(red[0] / d + eps);
+    float s = rsqrtf(block_sum(ss, red) / d + eps);
     for (int i = threadIdx.x; i < d; i += blockDim.x)
         xn[(size_t)t * d + i] = __float2bfloat16(w[i] * (xr[i] * s));
 }
