@@ -877,6 +877,21 @@ __device__ __forceinline__ void mv_chunk(const uint4 *wv, const bf16 *x, int col
     }
 }
 
+/* Ask L2 for the first N chunks of each of a warp's S weight rows (lane's E elements of ES bytes per
+ * chunk), before waiting on the kernel ahead: weights never change. */
+template <int S, int N, int E, int ES>
+__device__ __forceinline__ void prefetch_rows(const char *const *wr, int lane, int cols)
+{
+#pragma unroll
+    for (int k = 0; k < N; k++) {
+        int c = lane * E + k * 32 * E;
+        if (c < cols)
+#pragma unroll
+            for (int s = 0; s < S; s++)
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + (size_t)c * ES));
+    }
+}
+
 /* Weights (bf16, or int8 with a scale per row) × bf16 activations for up to NT tokens, the decode
  * path: each warp streams R rows (2R with OUT_SILU: gate row r and up row r + pair, written as
  * silu(gate)·up into row r) with 16-byte loads, unrolled so that several are in flight per lane; each
@@ -899,15 +914,7 @@ __global__ void __launch_bounds__(256) k_mv(const void *w, const float *scale, i
         r = r < out_rows ? r : out_rows - 1;
         wr[s] = (const char *)w + ((size_t)(s >= R ? r + pair : r) * cols) * ES;
     }
-#pragma unroll
-    for (int k = 0; k < 4; k++) {
-        int c = lane * E + k * 32 * E;
-        if (c < cols) {
-#pragma unroll
-            for (int s = 0; s < S; s++)
-                asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + (size_t)c * ES));
-        }
-    }
+    prefetch_rows<S, 4, E, ES>(wr, lane, cols);
     pdl_wait();
     pdl_next();
     float acc[S][NT];
@@ -1114,16 +1121,8 @@ __global__ void __launch_bounds__(256) k_dv(struct dv_args a)
 #pragma unroll
     for (int s = 0; s < S; s++)
         wr[s] = (const char *)a.w + (size_t)row[s] * cols * ES;
-    if (active) {
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-            int c = lane * E + u * 32 * E;
-            if (c < cols)
-#pragma unroll
-                for (int s = 0; s < S; s++)
-                    asm volatile("prefetch.global.L2 [%0];" ::"l"(wr[s] + (size_t)c * ES));
-        }
-    }
+    if (active)
+        prefetch_rows<S, U, E, ES>(wr, lane, cols);
     pdl_wait();
     pdl_next();
     float acc[S][NT];
