@@ -90,6 +90,15 @@ struct llmc {
     struct ps_layer *ps_layers;
     unsigned *ps_gbar;   /* k_stream's grid barrier */
     int ps_split;            /* k_stream: position ranges per head */
+    int ps_kvcap;            /* k_stream: past positions the K/V stager copies ahead */
+    size_t ps_att;           /* k_stream: the attention's shared memory */
+    unsigned long long *ps_trace;   /* OMEGA_LLM_TRACE (development): the last step's timeline */
+    /* k_stream's balance table (device; on once calibrated), the calibration steps' measurements, and
+     * on the host each stage kind's units and measured rate per SM */
+    int *ps_bal, ps_bal_on, ps_cal_done, ps_stat_now;
+    unsigned long long *ps_stat;
+    int ps_cnt[5][256];
+    double ps_share[5][256];
     float *ps_part;          /* k_stream: the ranges' partial attention */
     /* confidential data path */
     struct omega_seal_ctx *h2d_send, *h2d_recv, *d2h_send, *d2h_recv;
@@ -529,9 +538,20 @@ __device__ __forceinline__ void csync(void)
  * n_split > 1 it takes the split-th of n_split ranges of positions and writes the range's max score,
  * sum of exponentials and unnormalised output to part (hd + 4 floats per split and head, 16-byte aligned), which
  * ps_combine merges. */
+/* Development timeline (OMEGA_LLM_TRACE): the time thread 0 got to point k, into tr[k]. */
+__device__ __forceinline__ void tmark(unsigned long long *tr, int k)
+{
+    if (tr && threadIdx.x == 0) {
+        unsigned long long t;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+        tr[k] = t;
+    }
+}
+
 __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq, const int32_t *pt, int pt_stride,
                          const bf16 *kp, const bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads,
-                         int n_kv, int hd, bf16 *out, int h, int t, float *sm, int split, int n_split, float *part)
+                         int n_kv, int hd, bf16 *out, int h, int t, float *sm, int split, int n_split, float *part,
+                         bf16 *skv = NULL, int ns = 0, long long new_off = -1, unsigned long long *tr = NULL)
 {
     csync();   /* a block may take several heads in turn: the last one's partial sums are read */
     int d = n_heads * hd, kvdim = n_kv * hd;
@@ -541,19 +561,70 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
     float *q = sm, *sc = sm + hd, *red = sc + nk;   /* red: 32 floats; then hd × groups partial sums */
     const bf16 *qr = qkv + (size_t)t * (d + 2 * kvdim) + h * hd;
     float scale = rsqrtf((float)hd);
+    /* staged rows: K rows at skv, V rows (ns + 1) · rs elements further, rs = hd + 8 (the pad keeps a
+     * quarter-warp's rows on different banks); the new position's row joins them here, together with q */
+    int rs = hd + 8;
+    bf16 *sv = skv + (size_t)(ns + 1) * rs;
+    bool grow = skv && new_off >= 0 && k1 == n && ns == nk - 1;
     for (int i = threadIdx.x; i < hd; i += ATT_THREADS)
         q[i] = __bfloat162float(__ldcg(qr + i)) * scale;
+    if (grow)
+        for (int i = threadIdx.x; i < hd / 4; i += ATT_THREADS) {
+            int c = i % (hd / 8);
+            const bf16 *src = (i < hd / 8 ? kp : vp) + new_off + c * 8;
+            *(uint4 *)((i < hd / 8 ? skv : sv) + (size_t)ns * rs + c * 8) = __ldcg((const uint4 *)src);
+        }
+    ns = grow ? ns + 1 : skv ? ns : 0;
     csync();
+    tmark(tr, 16);
     size_t lbase = (size_t)layer * n_pages;
     float mx = -INFINITY;
-    for (int p = k0 + threadIdx.x; p < k1; p += ATT_THREADS) {
-        const bf16 *kr = kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
+    int gsz = hd / 16;   /* lanes per position, 16 elements each, summed across them by shuffles */
+    bool grouped = hd % 16 == 0 && gsz <= 32 && !(gsz & (gsz - 1));
+    if (grouped) {
+        int gl = threadIdx.x % gsz, ng = ATT_THREADS / gsz;
+        float qv[16];
+#pragma unroll
+        for (int j = 0; j < 16; j++)
+            qv[j] = q[gl * 16 + j];
+        for (int b0 = k0; b0 < k1; b0 += ng) {   /* the same trip count in every thread: the shuffles */
+            int p = b0 + (int)threadIdx.x / gsz;
+            float s = 0;
+            if (p < k1) {
+                bool st = p - k0 < ns;
+                const bf16 *kr =
+                    (st ? skv + (size_t)(p - k0) * rs
+                        : kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd) +
+                    gl * 16;
+                uint4 u[2];
+#pragma unroll
+                for (int j = 0; j < 2; j++)
+                    u[j] = st ? *(const uint4 *)(kr + 8 * j) : __ldcg((const uint4 *)(kr + 8 * j));
+#pragma unroll
+                for (int j = 0; j < 16; j++)
+                    s += qv[j] * __bfloat162float(((const bf16 *)u)[j]);
+            }
+            for (int o = gsz / 2; o; o >>= 1)
+                s += __shfl_xor_sync(0xffffffffu, s, o);
+            if (p < k1) {
+                if (gl == 0)
+                    sc[p - k0] = s;
+                mx = fmaxf(mx, s);
+            }
+        }
+    }
+    for (int p = k0 + threadIdx.x; p < k1 && !grouped; p += ATT_THREADS) {
+        bool st = p - k0 < ns;
+        const bf16 *kr = st ? skv + (size_t)(p - k0) * rs
+                            : kp + ((lbase + ptab[p / page_tokens]) * page_tokens + p % page_tokens) * kvdim + kvh * hd;
         float s = 0;
         for (int c0 = 0; c0 < hd; c0 += 128) {   /* a K row's loads in flight together, then the sums */
             uint4 u[16];
 #pragma unroll
             for (int j = 0; j < 16; j++)
-                u[j] = c0 + 8 * j < hd ? __ldcg((const uint4 *)(kr + c0 + 8 * j)) : make_uint4(0, 0, 0, 0);
+                u[j] = c0 + 8 * j >= hd ? make_uint4(0, 0, 0, 0)
+                       : st             ? *(const uint4 *)(kr + c0 + 8 * j)
+                                        : __ldcg((const uint4 *)(kr + c0 + 8 * j));
 #pragma unroll
             for (int j = 0; j < 16; j++) {
                 const bf16 *e = (const bf16 *)&u[j];
@@ -589,6 +660,7 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
     sum = 0;
     for (int i = 0; i < (int)ATT_THREADS / 32; i++)
         sum += red[i];
+    tmark(tr, 17);
     int chunks = hd / 8, groups = ATT_THREADS / chunks, c = threadIdx.x % chunks, gidx = threadIdx.x / chunks;
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int p = gidx;
@@ -598,8 +670,13 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
 #pragma unroll
         for (int r = 0; r < 4; r++) {
             int pp = p + r * groups, kk = k0 + pp;
-            const bf16 *vr = vp + ((lbase + ptab[kk / page_tokens]) * page_tokens + kk % page_tokens) * kvdim + kvh * hd;
-            u[r] = __ldcg((const uint4 *)(vr + c * 8));
+            if (pp < ns) {
+                u[r] = *(const uint4 *)(sv + (size_t)pp * rs + c * 8);
+            } else {
+                const bf16 *vr =
+                    vp + ((lbase + ptab[kk / page_tokens]) * page_tokens + kk % page_tokens) * kvdim + kvh * hd;
+                u[r] = __ldcg((const uint4 *)(vr + c * 8));
+            }
             a[r] = sc[pp];
         }
 #pragma unroll
@@ -611,9 +688,15 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
         }
     }
     for (; p < nk; p += groups) {
-        const bf16 *vr = vp + ((lbase + ptab[(k0 + p) / page_tokens]) * page_tokens + (k0 + p) % page_tokens) * kvdim +
-                         kvh * hd;
-        uint4 u = __ldcg((const uint4 *)(vr + c * 8));
+        uint4 u;
+        if (p < ns) {
+            u = *(const uint4 *)(sv + (size_t)p * rs + c * 8);
+        } else {
+            const bf16 *vr = vp +
+                             ((lbase + ptab[(k0 + p) / page_tokens]) * page_tokens + (k0 + p) % page_tokens) * kvdim +
+                             kvh * hd;
+            u = __ldcg((const uint4 *)(vr + c * 8));
+        }
         const bf16 *e = (const bf16 *)&u;
         float a = sc[p];
 #pragma unroll
@@ -621,6 +704,7 @@ __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq
             acc[j] += a * __bfloat162float(e[j]);
     }
     csync();
+    tmark(tr, 18);
     float *gsum = red + 32;   /* groups × hd */
 #pragma unroll
     for (int j = 0; j < 8; j++)
@@ -1360,7 +1444,33 @@ struct ps_args {
     int pt_stride, n_pages, page_tokens;
     bf16 *kp, *vp;
     int xs_elems;   /* shared memory: the stage input (bf16, xs_elems), then the attention's floats */
+    int att_bytes;  /* the attention's shared memory, then the K/V stager's barriers and rows */
+    int kv_cap;     /* past positions the K/V stager copies ahead for a block's range (0: none) */
+    unsigned long long *trace;   /* OMEGA_LLM_TRACE (development): PS_MARKS times per block and layer */
+    const int *bal;   /* the balance table: units [lo, hi) of each stage kind for each SM (PS_SMIDS), or NULL */
+    unsigned long long *stat;   /* calibration: per block its SM and each stage kind's busy time (ns) */
 };
+
+#define PS_MARKS 24
+#define PS_SMIDS 256   /* the balance table's SM numbers */
+#define PS_KINDS 5     /* its stage kinds: qkv, wo, gate/up, w2, the output head */
+#define PS_STATS 8     /* calibration words per block: its SM, then each kind's busy ns */
+
+__device__ __forceinline__ unsigned long long gtime(void)
+{
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+/* Development timeline: the time (ns, %globaltimer) block b reached mark k of layer l. */
+__device__ __forceinline__ void ps_mark(const struct ps_args &a, int l, int k)
+{
+    if (a.trace && threadIdx.x == 0) {
+        unsigned long long t;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+        a.trace[((size_t)blockIdx.x * a.n_layers + l) * PS_MARKS + k] = t;
+    }
+}
 
 enum { PS_ROPE, PS_SILU, PS_ACC, PS_OUT };
 
@@ -1368,12 +1478,14 @@ struct ps_stage {
     const char *w;
     const float *scale;
     int cols, rows, n, kind;   /* n: work units (row pairs) */
+    int which;                 /* 0 qkv, 1 wo, 2 gate/up, 3 w2, 4 the output head */
 };
 
 /* Stage `which` of layer l (0 qkv, 1 wo, 2 gate/up, 3 w2), or the output head (4). */
 __device__ __forceinline__ struct ps_stage ps_get(const struct ps_args &a, int l, int which)
 {
     struct ps_stage st;
+    st.which = which;
     if (which == 4) {
         st.w = (const char *)a.out_w, st.scale = a.out_scale;
         st.cols = a.d, st.rows = a.vocab, st.n = (a.vocab + 1) / 2, st.kind = PS_OUT;
@@ -1473,12 +1585,14 @@ __device__ void ps_norm(const float *x, const bf16 *emb, const float *w, bf16 *x
     __shared__ float red[32];
     constexpr int V = 8;
     int n4 = d / 4;
-    float4 v[V];
+    float4 v[V], g[V];
     float ss = 0;
+    const float4 *w4 = (const float4 *)w;
 #pragma unroll
-    for (int k = 0; k < V; k++) {
+    for (int k = 0; k < V; k++) {   /* the norm's weights with the residual: one trip to L2, not two */
         int i = threadIdx.x + k * PS_THREADS;
         v[k] = i < n4 ? ps_in(x, emb, i) : make_float4(0, 0, 0, 0);
+        g[k] = i < n4 ? w4[i] : make_float4(0, 0, 0, 0);
     }
     for (int i = threadIdx.x + V * PS_THREADS; i < n4; i += PS_THREADS) {
         float4 e = ps_in(x, emb, i);
@@ -1497,20 +1611,18 @@ __device__ void ps_norm(const float *x, const bf16 *emb, const float *w, bf16 *x
         ss += red[i];
     float s = rsqrtf(ss / d + eps);
     __nv_bfloat162 *o2 = (__nv_bfloat162 *)xs;
-    const float4 *w4 = (const float4 *)w;
 #pragma unroll
     for (int k = 0; k < V; k++) {
         int i = threadIdx.x + k * PS_THREADS;
         if (i < n4) {
-            float4 g = w4[i];
-            o2[2 * i] = __floats2bfloat162_rn(g.x * (v[k].x * s), g.y * (v[k].y * s));
-            o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (v[k].z * s), g.w * (v[k].w * s));
+            o2[2 * i] = __floats2bfloat162_rn(g[k].x * (v[k].x * s), g[k].y * (v[k].y * s));
+            o2[2 * i + 1] = __floats2bfloat162_rn(g[k].z * (v[k].z * s), g[k].w * (v[k].w * s));
         }
     }
     for (int i = threadIdx.x + V * PS_THREADS; i < n4; i += PS_THREADS) {
-        float4 g = w4[i], e = ps_in(x, emb, i);
-        o2[2 * i] = __floats2bfloat162_rn(g.x * (e.x * s), g.y * (e.y * s));
-        o2[2 * i + 1] = __floats2bfloat162_rn(g.z * (e.z * s), g.w * (e.w * s));
+        float4 gw = w4[i], e = ps_in(x, emb, i);
+        o2[2 * i] = __floats2bfloat162_rn(gw.x * (e.x * s), gw.y * (e.y * s));
+        o2[2 * i + 1] = __floats2bfloat162_rn(gw.z * (e.z * s), gw.w * (e.w * s));
     }
     csync();
 }
@@ -1543,6 +1655,7 @@ __device__ void ps_load(const bf16 *src, bf16 *xs, int n)
  * critical path the ring cannot cover: attention, the barriers and the norms (docs/llm.md). Each lane
  * sums its columns in the order k_dv does, so the results equal the fused path's. */
 #define ST_CH 2048   /* bytes of each of a unit's two rows per ring slot */
+#define PS_KV_CAP 64        /* past positions of a block's attention range the K/V stager copies ahead */
 
 __device__ __forceinline__ unsigned su32(const void *p)
 {
@@ -1590,8 +1703,7 @@ __device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned by
 __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
 {
     csync();
-    if (threadIdx.x == 0) {
-        __threadfence();
+    if (threadIdx.x == 0) {   /* the release orders the block's writes, which the bar.sync made this thread's */
         asm volatile("red.release.gpu.global.add.u32 [%0], 1;" ::"l"(bar) : "memory");
         unsigned v;
         do
@@ -1614,6 +1726,18 @@ __device__ __forceinline__ int st_units(const struct ps_stage &st, int b, int G)
     return b < st.n ? (st.n - b + G - 1) / G : 0;
 }
 
+/* The block's units of stage st: lo, lo + step, ... (the count returned). With a balance table (sp, the
+ * block's rows of it in shared memory) a range sized to the SM's measured speed, else every G-th. */
+__device__ __forceinline__ int st_span(const struct ps_stage &st, const int (*sp)[2], int *lo, int *step)
+{
+    if (sp) {
+        *lo = sp[st.which][0], *step = 1;
+        return sp[st.which][1] - sp[st.which][0];
+    }
+    *lo = blockIdx.x, *step = gridDim.x;
+    return st_units(st, blockIdx.x, gridDim.x);
+}
+
 /* Producer lane w (one per compute warp): every slot compute warp w will read, in its order, into the
  * warp's own part of the ring (nsw slots from w · nsw). A warp's slots are filled and freed in one
  * order, so a wait on a slot's parity is never a lap ahead of the slot's fills. The eight lanes walk
@@ -1621,22 +1745,21 @@ __device__ __forceinline__ int st_units(const struct ps_stage &st, int b, int G)
  * ring with the next stage while another still owes its warp this one, which the grid barrier needs. */
 template <bool Q8>
 __device__ void st_produce(const struct ps_args &a, unsigned char *ring, uint64_t *full, uint64_t *empty, int nsw,
-                           int w)
+                           int w, const int (*sp)[2])
 {
     constexpr int ES = Q8 ? 1 : 2;
     unsigned seq = 0;
-    int G = gridDim.x, b = blockIdx.x;
     for (int l = 0; l <= a.n_layers; l++) {
         for (int which = 0; which < 4; which++) {
             if (l == a.n_layers && (which > 0 || !a.n_out))
                 break;
             struct ps_stage st = l == a.n_layers ? ps_get(a, 0, 4) : ps_get(a, l, which);
             unsigned rb = (unsigned)st.cols * ES;
-            int nub = st_units(st, b, G);
+            int lo, step, nub = st_span(st, sp, &lo, &step);
             for (int i0 = 0; i0 < nub; i0 += PS_THREADS / 32) {
                 int i = i0 + w, r[2];
                 bool mine = i < nub;
-                ps_rows(a, st, b + (mine ? i : 0) * G, r);
+                ps_rows(a, st, lo + (mine ? i : 0) * step, r);
                 const char *w0 = st.w + (size_t)r[0] * rb, *w1 = st.w + (size_t)r[1] * rb;
                 for (unsigned off = 0; off < rb; off += ST_CH) {
                     if (mine) {
@@ -1659,13 +1782,13 @@ __device__ void st_produce(const struct ps_args &a, unsigned char *ring, uint64_
  * ring; *seq counts the slots it has used so far. */
 template <bool Q8>
 __device__ void st_run(const struct ps_args &a, const struct ps_stage &st, const bf16 *xs, const unsigned char *ring,
-                       uint64_t *full, uint64_t *empty, int nsw, unsigned *seq, int layer)
+                       uint64_t *full, uint64_t *empty, int nsw, unsigned *seq, int layer, const int (*sp)[2])
 {
     constexpr int ES = Q8 ? 1 : 2;
-    int lane = threadIdx.x & 31, w = threadIdx.x / 32, G = gridDim.x, b = blockIdx.x;
-    int nub = st_units(st, b, G), rb = st.cols * ES, nch = (rb + ST_CH - 1) / ST_CH;
+    int lane = threadIdx.x & 31, w = threadIdx.x / 32, lo, step;
+    int nub = st_span(st, sp, &lo, &step), rb = st.cols * ES, nch = (rb + ST_CH - 1) / ST_CH;
     for (int i = w; i < nub; i += PS_THREADS / 32) {
-        int u = b + i * G, r[2];
+        int u = lo + i * step, r[2];
         ps_rows(a, st, u, r);
         float acc[2][1] = {{0}, {0}};
         for (int k = 0; k < nch; k++, (*seq)++) {
@@ -1709,16 +1832,16 @@ __device__ void ps_combine(const struct ps_args &a, bf16 *xs)
 #pragma unroll
             for (int s = 0; s < PS_MAX_SPLIT; s++) {
                 const float *pr = a.att_part + ((size_t)s * a.nh + h) * (hd + 4);
-                bool on = i < n4 && s < S;
+                bool on = i0 + k * PS_THREADS < n4 && s < S;
                 o[k][s] = on ? __ldcg((const float4 *)(pr + c)) : make_float4(0, 0, 0, 0);
                 ml[k][s] = on ? __ldcg((const float2 *)(pr + hd)) : make_float2(-INFINITY, 0);
             }
         }
 #pragma unroll
         for (int k = 0; k < 4; k++) {
-            int i = i0 + k * PS_THREADS;
-            if (i >= n4)
+            if (i0 + k * PS_THREADS >= n4)
                 break;
+            int i = i0 + k * PS_THREADS;
             float M = -INFINITY, L = 0;
             float4 r = make_float4(0, 0, 0, 0);
 #pragma unroll
@@ -1738,26 +1861,89 @@ __device__ void ps_combine(const struct ps_args &a, bf16 *xs)
     csync();
 }
 
+/* The K/V stager's state in shared memory: its two mbarriers (rows copied; rows read), then the
+ * staged count and the new position's element offset in the pools, for the compute threads. */
+struct __align__(16) st_kv {
+    uint64_t full, empty;
+    long long new_off;
+    int ns;
+    int span[PS_KINDS][2];   /* the block's rows of the balance table */
+};
+
+/* The block's attention range (head, range of positions) and how many of its past positions the
+ * stager copies: all of them when they number at most kv_cap, else none. */
+__device__ __forceinline__ int st_kv_range(const struct ps_args &a, int *k0, int *h)
+{
+    int j = blockIdx.x, n = a.pos[0] + 1;
+    *h = j % a.nh;
+    int split = j / a.nh, k1 = (int)((long)n * (split + 1) / a.att_split);
+    *k0 = (int)((long)n * split / a.att_split);
+    int past = (k1 < n - 1 ? k1 : n - 1) - *k0;
+    return j < a.nh * a.att_split && past > 0 && past <= a.kv_cap ? past : 0;
+}
+
+/* The K/V stager (the block's second extra warp): layer by layer, once the block's attention of the
+ * layer before has read the staging rows, copies the past K and V rows of the block's attention range
+ * into them (bulk copies); they never change during the step, so this runs during the layer's
+ * products and the attention after the barrier reads shared memory, save the new position's rows. */
+__device__ void st_stage_kv(const struct ps_args &a, bf16 *skv, struct st_kv *kv)
+{
+    int lane = threadIdx.x & 31, k0, h;
+    int ns = st_kv_range(a, &k0, &h), rs = a.hd + 8, kvdim = a.nkv * a.hd, n = a.pos[0] + 1;
+    unsigned rb = (unsigned)a.hd * 2;
+    const int32_t *ptab = a.pt + (size_t)a.seq[0] * a.pt_stride;
+    size_t col = (size_t)(h / (a.nh / a.nkv)) * a.hd;
+    for (int l = 0; l < a.n_layers; l++) {
+        size_t lbase = (size_t)l * a.n_pages;
+        if (lane == 0) {
+            mb_wait(&kv->empty, (l & 1) ^ 1);
+            kv->ns = ns;
+            int p = n - 1;
+            kv->new_off = (long long)(((lbase + ptab[p / a.page_tokens]) * a.page_tokens + p % a.page_tokens) * kvdim + col);
+            mb_expect(&kv->full, 2 * rb * (unsigned)ns);
+        }
+        __syncwarp();
+        for (int i = lane; i < ns; i += 32) {
+            int p = k0 + i;
+            size_t off = ((lbase + ptab[p / a.page_tokens]) * a.page_tokens + p % a.page_tokens) * kvdim + col;
+            bulk_g2s(skv + (size_t)i * rs, a.kp + off, rb, &kv->full);
+            bulk_g2s(skv + (size_t)(ns + 1 + i) * rs, a.vp + off, rb, &kv->full);
+        }
+        __syncwarp();
+    }
+}
+
 template <bool Q8>
-__global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a, unsigned *gbar, int ns)
+__global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a, unsigned *gbar, int ns)
 {
     extern __shared__ uint4 st_sm[];
     unsigned char *ring = (unsigned char *)st_sm;
     uint64_t *full = (uint64_t *)(ring + (size_t)ns * 2 * ST_CH), *empty = full + ns;
     bf16 *xs = (bf16 *)(empty + ns);
     float *att_sm = (float *)((char *)xs + (size_t)a.xs_elems * 2);
+    struct st_kv *kv = (struct st_kv *)((char *)att_sm + a.att_bytes);
+    bf16 *skv = (bf16 *)(kv + 1);
     if (threadIdx.x == 0) {
         for (int i = 0; i < ns; i++) {
             mb_init(&full[i], 1);
             mb_init(&empty[i], 1);
         }
+        mb_init(&kv->full, 1);
+        mb_init(&kv->empty, 1);
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
+    unsigned smid;
+    asm("mov.u32 %0, %%smid;" : "=r"(smid));
+    const int(*sp)[2] = a.bal && smid < PS_SMIDS ? kv->span : NULL;
+    if (sp && threadIdx.x < 2 * PS_KINDS)
+        kv->span[threadIdx.x / 2][threadIdx.x % 2] = a.bal[((size_t)(threadIdx.x / 2) * PS_SMIDS + smid) * 2 + threadIdx.x % 2];
     __syncthreads();
     int nsw = ns / (PS_THREADS / 32);
     if (threadIdx.x >= PS_THREADS) {
         if (threadIdx.x < PS_THREADS + PS_THREADS / 32)   /* one producer lane per compute warp */
-            st_produce<Q8>(a, ring, full, empty, nsw, threadIdx.x - PS_THREADS);
+            st_produce<Q8>(a, ring, full, empty, nsw, threadIdx.x - PS_THREADS, sp);
+        else if (threadIdx.x >= PS_THREADS + 32 && a.kv_cap)
+            st_stage_kv(a, skv, kv);
         return;
     }
     unsigned seq = 0, nb = 0, G = gridDim.x;
@@ -1768,35 +1954,74 @@ __global__ void __launch_bounds__(PS_THREADS + 32, 1) k_stream(struct ps_args a,
             a.x[i] = __bfloat162float(emb[i]);
     ps_norm(NULL, emb, a.L[0].attn_norm, xs, a.d, a.eps);
     int n_att = a.nh * a.att_split;   /* attention work: (head, range of positions) */
+    unsigned long long busy[PS_KINDS] = {0, 0, 0, 0, 0};
+    /* one stage's products; with a.stat, thread 0 adds the time until its block's last warp is done */
+    auto go = [&](const struct ps_stage &st, int layer) {
+        unsigned long long t0 = a.stat ? gtime() : 0;
+        st_run<Q8>(a, st, xs, ring, full, empty, nsw, &seq, layer, sp);
+        if (a.stat) {
+            csync();
+            busy[st.which] += gtime() - t0;
+        }
+    };
     for (int l = 0; l < a.n_layers; l++) {
-        st_run<Q8>(a, ps_get(a, l, 0), xs, ring, full, empty, nsw, &seq, l);
+        ps_mark(a, l, 0);
+        go(ps_get(a, l, 0), l);
+        ps_mark(a, l, 1);
         st_barrier(a, gbar, &nb);
-        for (int j = blockIdx.x; j < n_att && !(a.ablate & 1); j += G)
+        ps_mark(a, l, 2);
+        if (a.kv_cap)
+            mb_wait(&kv->full, l & 1);
+        for (int j = blockIdx.x; j < n_att && !(a.ablate & 1); j += G) {
+            bool stg = a.kv_cap && j == (int)blockIdx.x;   /* the stager copies the block's first range */
             att_head(a.qkv, a.pos, a.seq, a.pt, a.pt_stride, a.kp, a.vp, l, a.n_pages, a.page_tokens, a.nh, a.nkv,
-                     a.hd, a.att, j % a.nh, 0, att_sm, j / a.nh, a.att_split, a.att_split > 1 ? a.att_part : NULL);
+                     a.hd, a.att, j % a.nh, 0, att_sm, j / a.nh, a.att_split, a.att_split > 1 ? a.att_part : NULL,
+                     stg ? skv : NULL, stg ? kv->ns : 0, stg ? kv->new_off : -1,
+                     a.trace ? a.trace + ((size_t)blockIdx.x * a.n_layers + l) * PS_MARKS : NULL);
+        }
+        if (a.kv_cap && threadIdx.x == 0)   /* att_head's last barrier follows its reads of the staged rows */
+            mb_arrive(&kv->empty);
+        ps_mark(a, l, 3);
         st_barrier(a, gbar, &nb);
+        ps_mark(a, l, 4);
         if (inputs && a.att_split > 1)
             ps_combine(a, xs);
         else if (inputs)
             ps_load(a.att, xs, a.qdim);
-        st_run<Q8>(a, ps_get(a, l, 1), xs, ring, full, empty, nsw, &seq, l);
+        ps_mark(a, l, 5);
+        go(ps_get(a, l, 1), l);
+        ps_mark(a, l, 6);
         st_barrier(a, gbar, &nb);
+        ps_mark(a, l, 7);
         if (inputs)
             ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
-        st_run<Q8>(a, ps_get(a, l, 2), xs, ring, full, empty, nsw, &seq, l);
+        ps_mark(a, l, 8);
+        go(ps_get(a, l, 2), l);
+        ps_mark(a, l, 9);
         st_barrier(a, gbar, &nb);
+        ps_mark(a, l, 10);
         if (inputs)
             ps_load(a.h, xs, a.hid);
-        st_run<Q8>(a, ps_get(a, l, 3), xs, ring, full, empty, nsw, &seq, l);
+        ps_mark(a, l, 11);
+        go(ps_get(a, l, 3), l);
+        ps_mark(a, l, 12);
         int last = l + 1 == a.n_layers;
         if (last && !a.n_out)
             break;
         st_barrier(a, gbar, &nb);
+        ps_mark(a, l, 13);
         if (inputs)
             ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
+        ps_mark(a, l, 14);
     }
     if (a.n_out)
-        st_run<Q8>(a, ps_get(a, 0, 4), xs, ring, full, empty, nsw, &seq, a.n_layers);
+        go(ps_get(a, 0, 4), a.n_layers);
+    if (a.stat && threadIdx.x == 0) {
+        unsigned long long *o = a.stat + (size_t)blockIdx.x * PS_STATS;
+        o[0] = smid;
+        for (int k = 0; k < PS_KINDS; k++)
+            o[1 + k] = busy[k];
+    }
 }
 
 /* Set up the persistent step (shared memory, the per-layer table); 0 leaves it off (with the reason in
@@ -1813,35 +2038,53 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
         cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, g->dev) != cudaSuccess ||
         cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, g->dev) != cudaSuccess)
         return snprintf(why, whylen, "no cooperative launch"), 0;
-    int xs = g->qdim > c->dim ? g->qdim : c->dim;
-    xs = xs > g->hid ? xs : g->hid;
-    g->ps_xs = (xs + 7) / 8 * 8;
-    /* the ring takes what the stage input and the attention leave (1 KB kept for static shared memory) */
-    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->att_smem;
-    g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
-    g->ps_ns = (g->ps_ns < 128 ? g->ps_ns : 128) / 8 * 8;   /* a part per compute warp */
-    if (g->ps_ns < 16)
-        return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
-    g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->att_smem;
-    void *k = g->L[0].qkv.q ? (void *)k_stream<true> : (void *)k_stream<false>;
-    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, PS_THREADS + 32, g->ps_smem) != cudaSuccess ||
-        per < 1) {
-        cudaGetLastError();
-        return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
-    }
-    g->ps_blocks = sms;   /* one block per SM: the ring takes the SM's shared memory */
-    if (cudaMalloc((void **)&g->ps_gbar, sizeof(unsigned)) != cudaSuccess)
-        return snprintf(why, whylen, "cudaMalloc failed"), -1;
     /* split each head's positions over the blocks the grid has to spare (at most PS_MAX_SPLIT ranges) */
+    g->ps_blocks = sms;   /* one block per SM: the ring takes the SM's shared memory */
     g->ps_split = 1;
     if (!(env && strstr(env, "nosplit"))) {
         g->ps_split = g->ps_blocks / g->nh;
         g->ps_split = g->ps_split < PS_MAX_SPLIT ? g->ps_split : PS_MAX_SPLIT;
         g->ps_split = g->ps_split > 1 ? g->ps_split : 1;
     }
+    int xs = g->qdim > c->dim ? g->qdim : c->dim;
+    xs = xs > g->hid ? xs : g->hid;
+    g->ps_xs = (xs + 7) / 8 * 8;
+    /* attention: the query, a range's scores, 32 floats, the groups' sums (att_head) */
+    size_t groups = ATT_THREADS / (g->hd / 8);
+    g->ps_att = ((size_t)g->hd + (size_t)(c->max_seq + g->ps_split - 1) / g->ps_split + 1 + 32 + groups * g->hd) *
+                sizeof(float);
+    g->ps_att = (g->ps_att + 15) / 16 * 16;
+    /* the K/V stager's rows: a range's past positions (up to ps_kvcap) and the new one, K and V,
+     * OMEGA_LLM_KVSTAGE=N positions (development; 0 leaves it off) */
+    const char *kve = getenv("OMEGA_LLM_KVSTAGE");
+    g->ps_kvcap = kve ? atoi(kve) : PS_KV_CAP;
+    g->ps_kvcap = g->ps_kvcap < 0 ? 0 : g->ps_kvcap;
+    size_t kv_bytes = sizeof(struct st_kv) + (g->ps_kvcap ? (size_t)2 * (g->ps_kvcap + 1) * (g->hd + 8) * 2 : 0);
+    /* the ring takes what the rest leave (1 KB kept for static shared memory); OMEGA_LLM_RING=N slots at
+     * most (development) */
+    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->ps_att - (long)kv_bytes;
+    g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
+    const char *re = getenv("OMEGA_LLM_RING");
+    int cap = re && atoi(re) >= 16 ? atoi(re) : 128;
+    g->ps_ns = (g->ps_ns < cap ? g->ps_ns : cap) / 8 * 8;   /* a part per compute warp */
+    if (g->ps_ns < 16)
+        return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
+    g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->ps_att + kv_bytes;
+    void *k = g->L[0].qkv.q ? (void *)k_stream<true> : (void *)k_stream<false>;
+    if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, PS_THREADS + 64, g->ps_smem) != cudaSuccess ||
+        per < 1) {
+        cudaGetLastError();
+        return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
+    }
+    if (cudaMalloc((void **)&g->ps_gbar, sizeof(unsigned)) != cudaSuccess)
+        return snprintf(why, whylen, "cudaMalloc failed"), -1;
     if (g->ps_split > 1 &&
         cudaMalloc((void **)&g->ps_part, (size_t)g->ps_split * g->nh * (g->hd + 4) * sizeof(float)) != cudaSuccess)
+        return snprintf(why, whylen, "cudaMalloc failed"), -1;
+    if (getenv("OMEGA_LLM_TRACE") &&
+        (cudaMalloc((void **)&g->ps_trace, (size_t)g->ps_blocks * c->n_layers * PS_MARKS * 8) != cudaSuccess ||
+         cudaMemset(g->ps_trace, 0, (size_t)g->ps_blocks * c->n_layers * PS_MARKS * 8) != cudaSuccess))
         return snprintf(why, whylen, "cudaMalloc failed"), -1;
     struct ps_layer *h = (struct ps_layer *)calloc((size_t)c->n_layers, sizeof *h);
     if (!h)
@@ -1864,6 +2107,128 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
         return snprintf(why, whylen, "%s", cudaGetErrorString(e)), -1;
     g->persist = 1;
     return 0;
+}
+
+/* The balance table: each stage kind's units dealt over the SMs in proportion to the speed each showed
+ * in calibration runs of the engine's first one-token step (the step is idempotent: it recomputes the
+ * residual from the embedding and rewrites the same K and V), so that the same slow SMs are not the
+ * last at every grid barrier. Which block computes a unit does not change its arithmetic. Any failure
+ * leaves the units dealt round-robin. OMEGA_LLM_BALANCE=off (development) does too. */
+#define PS_CAL_RUNS 10
+static int forward_persist(struct llmc *g, int n_out);
+static void ps_calibrate(struct llmc *g)
+{
+    const char *env = getenv("OMEGA_LLM_BALANCE");
+    g->ps_cal_done = 1;
+    if (env && strstr(env, "off"))
+        return;
+    double beta = 0.5;   /* development: OMEGA_LLM_BALANCE=beta,runs */
+    int runs = PS_CAL_RUNS;
+    if (env)
+        sscanf(env, "%lf,%d", &beta, &runs);
+    int G = g->ps_blocks, N[PS_KINDS] = {(g->qdim + 2 * g->kvdim) / 2, g->c.dim / 2, g->hid, g->c.dim / 2,
+                                         (g->c.vocab + 1) / 2};
+    size_t tb = (size_t)PS_KINDS * PS_SMIDS * 2 * sizeof(int), sb = (size_t)G * PS_STATS * 8;
+    unsigned long long *st = (unsigned long long *)malloc(sb);
+    int *tab = (int *)malloc(tb), ok = st && tab;
+    if (ok && !g->ps_bal)
+        ok = cudaMalloc((void **)&g->ps_bal, tb) == cudaSuccess;
+    if (ok && !g->ps_stat)
+        ok = cudaMalloc((void **)&g->ps_stat, sb) == cudaSuccess;
+    for (int it = 0; ok && it < runs; it++) {
+        g->ps_stat_now = 1;
+        ok = forward_persist(g, 1) == 0 && cudaStreamSynchronize(g->s) == cudaSuccess &&
+             cudaMemcpy(st, g->ps_stat, sb, cudaMemcpyDeviceToHost) == cudaSuccess;
+        g->ps_stat_now = 0;
+        char seen[PS_SMIDS] = {0};
+        for (int b = 0; ok && b < G; b++)   /* one block on each SM, each SM once */
+            ok = st[b * PS_STATS] < PS_SMIDS && !seen[st[b * PS_STATS]]++;
+        memset(tab, 0, tb);
+        for (int k = 0; ok && k < PS_KINDS; k++) {
+            /* each SM's rate (units per ns) with the units it had this run; an SM without units counts as
+             * the mean */
+            double rate[PS_SMIDS] = {0}, sum = 0, total = 0;
+            int known = 0;
+            for (int b = 0; b < G; b++) {
+                int sm = (int)st[b * PS_STATS], n = g->ps_bal_on ? g->ps_cnt[k][sm] : (b < N[k] ? (N[k] - b + G - 1) / G : 0);
+                unsigned long long t = st[b * PS_STATS + 1 + k];
+                if (!g->ps_bal_on)
+                    g->ps_share[k][sm] = n;
+                if (n > 0 && t > 0)
+                    rate[sm] = (double)n / t, sum += rate[sm], known++;
+            }
+            if (getenv("OMEGA_LLM_PERSIST_SAY")) {   /* development: how even the run was */
+                double tmin = 1e30, tmax = 0, tsum = 0;
+                for (int b = 0; b < G; b++) {
+                    double t = st[b * PS_STATS + 1 + k] / 1e3 / (k == 4 ? 1 : g->c.n_layers);
+                    tmin = t < tmin ? t : tmin, tmax = t > tmax ? t : tmax, tsum += t;
+                }
+                fprintf(stderr, "llm: balance run %d kind %d: %.2f / %.2f / %.2f us (min / mean / max a layer)\n", it,
+                        k, tmin, tsum / G, tmax);
+            }
+            for (int sm = 0; sm < PS_SMIDS; sm++)
+                if (seen[sm]) {
+                    rate[sm] = rate[sm] > 0 ? rate[sm] : known ? sum / known : 1.0;
+                    total += rate[sm];
+                }
+            /* move each share half way to the one that would have ended every SM together: the rates
+             * are not quite the SMs' own (they move with the units dealt), so a full step overshoots */
+            int given = 0;
+            double frac[PS_SMIDS] = {0};
+            for (int sm = 0; sm < PS_SMIDS; sm++)
+                if (seen[sm]) {
+                    double q = g->ps_share[k][sm] = (1 - beta) * g->ps_share[k][sm] + beta * N[k] * rate[sm] / total;
+                    g->ps_cnt[k][sm] = (int)q;
+                    frac[sm] = q - (int)q;
+                    given += (int)q;
+                }
+            while (given < N[k]) {   /* the units left go to the largest remainders */
+                int best = -1;
+                for (int sm = 0; sm < PS_SMIDS; sm++)
+                    if (seen[sm] && (best < 0 || frac[sm] > frac[best]))
+                        best = sm;
+                g->ps_cnt[k][best]++, frac[best] = -1, given++;
+            }
+            int lo = 0;
+            for (int sm = 0; sm < PS_SMIDS; sm++)
+                if (seen[sm]) {
+                    tab[(k * PS_SMIDS + sm) * 2] = lo;
+                    tab[(k * PS_SMIDS + sm) * 2 + 1] = lo += g->ps_cnt[k][sm];
+                }
+        }
+        ok = ok && cudaMemcpy(g->ps_bal, tab, tb, cudaMemcpyHostToDevice) == cudaSuccess;
+        g->ps_bal_on = ok;
+    }
+    if (!ok) {
+        g->ps_bal_on = 0;
+        cudaGetLastError();
+    }
+    free(st);
+    free(tab);
+}
+
+/* OMEGA_LLM_TRACE=file (development): the last persistent step's timeline, one line per block, layer
+ * and mark (ns), appended to the file. */
+static void ps_trace_dump(struct llmc *g)
+{
+    const char *path = getenv("OMEGA_LLM_TRACE");
+    if (!g->ps_trace || !path)
+        return;
+    size_t n = (size_t)g->ps_blocks * g->c.n_layers * PS_MARKS;
+    unsigned long long *h = (unsigned long long *)malloc(n * 8);
+    FILE *f = fopen(path, "a");
+    if (h && f && cudaMemcpy(h, g->ps_trace, n * 8, cudaMemcpyDeviceToHost) == cudaSuccess) {
+        fprintf(f, "# model layers %d dim %d blocks %d\n", g->c.n_layers, g->c.dim, g->ps_blocks);
+        for (size_t i = 0; i < n; i++)
+            if (h[i])
+                fprintf(f, "%zu %zu %zu %llu\n", i / PS_MARKS / g->c.n_layers, i / PS_MARKS % g->c.n_layers,
+                        i % PS_MARKS, h[i]);
+    }
+    if (f)
+        fclose(f);
+    free(h);
+    cudaFree(g->ps_trace);
+    g->ps_trace = NULL;
 }
 
 /* The one-token forward as one cooperative launch (see k_stream), then the argmax. */
@@ -1889,12 +2254,17 @@ static int forward_persist(struct llmc *g, int n_out)
     a.pt_stride = g->pt_stride, a.n_pages = g->n_pages, a.page_tokens = g->pt;
     a.kp = g->k_pool, a.vp = g->v_pool;
     a.xs_elems = g->ps_xs;
+    a.att_bytes = (int)g->ps_att;
+    a.kv_cap = g->ps_kvcap;
+    a.trace = g->ps_trace;
+    a.bal = g->ps_bal_on ? g->ps_bal : NULL;
+    a.stat = g->ps_stat_now ? g->ps_stat : NULL;
     cudaLaunchAttribute at[1];
     at[0].id = cudaLaunchAttributeCooperative;
     at[0].val.cooperative = 1;
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3((unsigned)g->ps_blocks);
-    cfg.blockDim = dim3(PS_THREADS + 32);
+    cfg.blockDim = dim3(PS_THREADS + 64);
     cfg.dynamicSmemBytes = g->ps_smem;
     cfg.stream = g->s;
     cfg.attrs = at;
@@ -2333,8 +2703,10 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
             return -1;
         }
         if (getenv("OMEGA_LLM_PERSIST_SAY"))   /* development: which one-token step this engine takes */
-            fprintf(stderr, "llm: persistent step %s (%s, %d blocks, %d ring slots, %zu bytes shared, split %d)\n",
-                    g->persist ? "on" : ps_why, "stream", g->ps_blocks, g->ps_ns, g->ps_smem, g->ps_split);
+            fprintf(stderr,
+                    "llm: persistent step %s (%d blocks, %d ring slots, %zu bytes shared, split %d, K/V staged up to "
+                    "%d positions)\n",
+                    g->persist ? "on" : ps_why, g->ps_blocks, g->ps_ns, g->ps_smem, g->ps_split, g->ps_kvcap);
     }
     if (cc_setup(g, why, whylen) < 0)   /* keys always ready: the path can be switched between steps */
         return -1;
@@ -2447,6 +2819,7 @@ static void shard_close(struct llmc *g)
     if (g->s)
         cudaStreamSynchronize(g->s);
     prof_report(g);
+    ps_trace_dump(g);
     for (size_t i = 0; i < sizeof g->graphs / sizeof g->graphs[0]; i++)
         if (g->graphs[i])
             cudaGraphExecDestroy(g->graphs[i]);
@@ -2464,7 +2837,7 @@ static void shard_close(struct llmc *g)
     lin_free(&g->out);
     void *bufs[] = {g->embed, g->norm, g->k_pool, g->v_pool, g->x, g->xb, g->qkv, g->att, g->gu, g->h,
                     g->logits, g->dq, g->scores, g->partial, g->d_in, g->d_argmax, g->workspace, g->d_bounce,
-                    g->rope, g->dv_count, g->ps_layers, g->ps_gbar, g->ps_part};
+                    g->rope, g->dv_count, g->ps_layers, g->ps_gbar, g->ps_part, g->ps_bal, g->ps_stat};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         cudaFree(bufs[i]);
     cudaFreeHost(g->h_in);
@@ -2518,6 +2891,8 @@ static int shard_forward(struct llmc *g, const struct llm_batch *b, char *why, s
     for (int i = 0; decode && i < T; i++)
         decode = b->out_rows[i] == i && b->seq[i] == i;
     if (decode) {
+        if (T == 1 && g->persist && !g->ps_cal_done)
+            ps_calibrate(g);
         if (!g->graphs[T]) {
             cudaGraph_t graph;
             CK(cudaStreamBeginCapture(g->s, cudaStreamCaptureModeThreadLocal));
