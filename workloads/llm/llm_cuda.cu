@@ -97,6 +97,7 @@ struct llmc {
      * on the host each stage kind's units and measured rate per SM */
     int *ps_bal, ps_bal_on, ps_cal_done, ps_stat_now;
     unsigned long long *ps_stat;
+    int ps_pp, ps_pp_off, ps_cap[5];   /* k_stream: chunk sums (floats, offset), most units a block takes */
     int ps_cnt[5][256];
     double ps_share[5][256];
     float *ps_part;          /* k_stream: the ranges' partial attention */
@@ -1447,6 +1448,7 @@ struct ps_args {
     int att_bytes;  /* the attention's shared memory, then the K/V stager's barriers and rows */
     int kv_cap;     /* past positions the K/V stager copies ahead for a block's range (0: none) */
     unsigned long long *trace;   /* OMEGA_LLM_TRACE (development): PS_MARKS times per block and layer */
+    int pp_off, pp_floats, rope_off;   /* shared memory: st_run's chunk sums, the position's rotary row */
     const int *bal;   /* the balance table: units [lo, hi) of each stage kind for each SM (PS_SMIDS), or NULL */
     unsigned long long *stat;   /* calibration: per block its SM and each stage kind's busy time (ns) */
 };
@@ -1525,15 +1527,15 @@ __device__ __forceinline__ void ps_rows(const struct ps_args &a, const struct ps
  * logits; the same rounding as k_dv. */
 template <bool Q8>
 __device__ __forceinline__ void ps_epilogue(const struct ps_args &a, const struct ps_stage &st, int u, const int *r,
-                                            float s0, float s1, int layer)
+                                            float s0, float s1, int layer, long long kv_base, const float2 *rope)
 {
     float v0 = s0 * (Q8 ? st.scale[r[0]] : 1.0f), v1 = s1 * (Q8 ? st.scale[r[1]] : 1.0f);
     if (st.kind == PS_ROPE) {
-        int half = a.hd / 2, j = u % half, p = a.pos[0], row = r[0];
+        int half = a.hd / 2, j = u % half, row = r[0];
         float x0 = __bfloat162float(__float2bfloat16(v0)), x1 = __bfloat162float(__float2bfloat16(v1));
         bf16 o0, o1;
         if (row < a.qdim + a.kvdim) {   /* Q and K heads rotate (HF's rotate_half pairing) */
-            float2 cs = a.rope[(size_t)p * half + j];
+            float2 cs = rope[j];   /* the step's position's row, in shared memory */
             o0 = __float2bfloat16(x0 * cs.x - x1 * cs.y);
             o1 = __float2bfloat16(x1 * cs.x + x0 * cs.y);
         } else {
@@ -1542,9 +1544,8 @@ __device__ __forceinline__ void ps_epilogue(const struct ps_args &a, const struc
         }
         a.qkv[row] = o0;
         a.qkv[row + half] = o1;
-        if (row >= a.qdim) {
-            int page = a.pt[(size_t)a.seq[0] * a.pt_stride + p / a.page_tokens], slot = p % a.page_tokens;
-            size_t off = (((size_t)layer * a.n_pages + page) * a.page_tokens + slot) * a.kvdim;
+        if (row >= a.qdim) {   /* kv_base: the position's slot in its page (the kernel looked it up once) */
+            size_t off = (size_t)layer * a.n_pages * a.page_tokens * a.kvdim + (size_t)kv_base;
             bool isk = row < a.qdim + a.kvdim;
             bf16 *dst = (isk ? a.kp : a.vp) + off + (row - a.qdim - (isk ? 0 : a.kvdim));
             dst[0] = o0;
@@ -1554,9 +1555,10 @@ __device__ __forceinline__ void ps_epilogue(const struct ps_args &a, const struc
         float gt = __bfloat162float(__float2bfloat16(v0)), up = __bfloat162float(__float2bfloat16(v1));
         a.h[u] = __float2bfloat16(gt / (1.0f + expf(-gt)) * up);
     } else if (st.kind == PS_ACC) {
-        a.x[r[0]] = __ldcg(a.x + r[0]) + v0;
+        /* one unit owns each row: the add at L2 is the read-modify-write without its round trip */
+        asm volatile("red.global.add.f32 [%0], %1;" ::"l"(a.x + r[0]), "f"(v0) : "memory");
         if (r[1] != r[0])
-            a.x[r[1]] = __ldcg(a.x + r[1]) + v1;
+            asm volatile("red.global.add.f32 [%0], %1;" ::"l"(a.x + r[1]), "f"(v1) : "memory");
     } else {
         a.logits[r[0]] = v0;
         if (r[1] != r[0])
@@ -1699,7 +1701,9 @@ __device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned by
 }
 
 /* A grid barrier of the compute threads (the producers never join): arrivals counted on one word in
- * global memory, zeroed before each launch; target = barriers so far × blocks. */
+ * global memory, zeroed before each launch; target = barriers so far × blocks. (Eight counters, each
+ * block on one and warp 0 polling all, measured slower on an H200: 3.73 vs 3.65 ms a 7B step.) */
+#define PS_GBAR_BYTES 4
 __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
 {
     csync();
@@ -1755,65 +1759,127 @@ __device__ void st_produce(const struct ps_args &a, unsigned char *ring, uint64_
                 break;
             struct ps_stage st = l == a.n_layers ? ps_get(a, 0, 4) : ps_get(a, l, which);
             unsigned rb = (unsigned)st.cols * ES;
-            int lo, step, nub = st_span(st, sp, &lo, &step);
-            for (int i0 = 0; i0 < nub; i0 += PS_THREADS / 32) {
-                int i = i0 + w, r[2];
-                bool mine = i < nub;
-                ps_rows(a, st, lo + (mine ? i : 0) * step, r);
-                const char *w0 = st.w + (size_t)r[0] * rb, *w1 = st.w + (size_t)r[1] * rb;
-                for (unsigned off = 0; off < rb; off += ST_CH) {
-                    if (mine) {
-                        unsigned slot = w * nsw + seq % nsw, bytes = rb - off < ST_CH ? rb - off : ST_CH;
-                        mb_wait(&empty[slot], ((seq / nsw) & 1) ^ 1);
-                        mb_expect(&full[slot], 2 * bytes);
-                        unsigned char *dst = ring + (size_t)slot * 2 * ST_CH;
-                        bulk_g2s(dst, w0 + off, bytes, &full[slot]);
-                        bulk_g2s(dst + ST_CH, w1 + off, bytes, &full[slot]);
-                        seq++;
+            int lo, step, nub = st_span(st, sp, &lo, &step), nch = (int)((rb + ST_CH - 1) / ST_CH);
+            if constexpr (Q8) {   /* 8-bit: each warp its own units (see st_run) */
+                for (int i0 = 0; i0 < nub; i0 += PS_THREADS / 32) {
+                    int i = i0 + w, r[2];
+                    bool mine = i < nub;
+                    ps_rows(a, st, lo + (mine ? i : 0) * step, r);
+                    for (unsigned off = 0; off < rb; off += ST_CH) {
+                        if (mine) {
+                            unsigned slot = w * nsw + seq % nsw, bytes = rb - off < ST_CH ? rb - off : ST_CH;
+                            mb_wait(&empty[slot], ((seq / nsw) & 1) ^ 1);
+                            mb_expect(&full[slot], 2 * bytes);
+                            unsigned char *dst = ring + (size_t)slot * 2 * ST_CH;
+                            bulk_g2s(dst, st.w + (size_t)r[0] * rb + off, bytes, &full[slot]);
+                            bulk_g2s(dst + ST_CH, st.w + (size_t)r[1] * rb + off, bytes, &full[slot]);
+                            seq++;
+                        }
+                        __syncwarp(0xffu);
                     }
-                    __syncwarp(0xffu);
                 }
+            } else {
+            for (int c0 = 0; c0 < nub * nch; c0 += PS_THREADS / 32) {
+                int c = c0 + w;
+                if (c < nub * nch) {
+                    int r[2];
+                    unsigned off = (unsigned)(c % nch) * ST_CH, bytes = rb - off < ST_CH ? rb - off : ST_CH;
+                    ps_rows(a, st, lo + c / nch * step, r);
+                    unsigned slot = w * nsw + seq % nsw;
+                    mb_wait(&empty[slot], ((seq / nsw) & 1) ^ 1);
+                    mb_expect(&full[slot], 2 * bytes);
+                    unsigned char *dst = ring + (size_t)slot * 2 * ST_CH;
+                    bulk_g2s(dst, st.w + (size_t)r[0] * rb + off, bytes, &full[slot]);
+                    bulk_g2s(dst + ST_CH, st.w + (size_t)r[1] * rb + off, bytes, &full[slot]);
+                    seq++;
+                }
+                __syncwarp(0xffu);
+            }
             }
         }
     }
 }
 
-/* One stage on the compute warps: warp w takes the block's units w, w + 8, ... from its part of the
- * ring; *seq counts the slots it has used so far. */
+/* One stage on the compute warps. The block's units (row pairs) are cut into chunks of ST_CH bytes a
+ * row, dealt round-robin to the warps, so every warp has the same work whatever the block's count of
+ * units; each chunk's two sums go to shared memory (pp), and after a block barrier the units' sums add
+ * their chunks in order, so a unit's result does not depend on the block or warp that computed it.
+ * *seq counts the ring slots the warp has used so far. */
 template <bool Q8>
 __device__ void st_run(const struct ps_args &a, const struct ps_stage &st, const bf16 *xs, const unsigned char *ring,
-                       uint64_t *full, uint64_t *empty, int nsw, unsigned *seq, int layer, const int (*sp)[2])
+                       uint64_t *full, uint64_t *empty, int nsw, unsigned *seq, int layer, const int (*sp)[2],
+                       float *pp, long long kv_base, const float2 *rope)
 {
     constexpr int ES = Q8 ? 1 : 2;
     int lane = threadIdx.x & 31, w = threadIdx.x / 32, lo, step;
     int nub = st_span(st, sp, &lo, &step), rb = st.cols * ES, nch = (rb + ST_CH - 1) / ST_CH;
-    for (int i = w; i < nub; i += PS_THREADS / 32) {
-        int u = lo + i * step, r[2];
-        ps_rows(a, st, u, r);
-        float acc[2][1] = {{0}, {0}};
-        for (int k = 0; k < nch; k++, (*seq)++) {
-            unsigned slot = w * nsw + *seq % nsw;
-            mb_wait(&full[slot], (*seq / nsw) & 1);
-            const unsigned char *sl = ring + (size_t)slot * 2 * ST_CH;
-            int bytes = rb - k * ST_CH < ST_CH ? rb - k * ST_CH : ST_CH;
+    if constexpr (Q8) {   /* 8-bit: warp w takes the block's units w, w + 8, ...; chunk-dealt it measured 5 % slower
+                 * on an H200 (70B), bf16 the other way round */
+        for (int i = w; i < nub; i += PS_THREADS / 32) {
+            int u = lo + i * step, r[2];
+            ps_rows(a, st, u, r);
+            float acc[2][1] = {{0}, {0}};
+            for (int k = 0; k < nch; k++, (*seq)++) {
+                unsigned slot = w * nsw + *seq % nsw;
+                mb_wait(&full[slot], (*seq / nsw) & 1);
+                const unsigned char *sl = ring + (size_t)slot * 2 * ST_CH;
+                int bytes = rb - k * ST_CH < ST_CH ? rb - k * ST_CH : ST_CH;
 #pragma unroll
-            for (int m = 0; m < ST_CH / 512; m++) {
-                int off = lane * 16 + m * 512;
-                if (off < bytes && !(a.ablate & 128)) {
-                    uint4 wv[2] = {*(const uint4 *)(sl + off), *(const uint4 *)(sl + ST_CH + off)};
-                    mv_chunk<1, 2, Q8>(wv, xs, st.cols, (k * ST_CH + off) / ES, 1, acc);
+                for (int m = 0; m < ST_CH / 512; m++) {
+                    int off = lane * 16 + m * 512;
+                    if (off < bytes && !(a.ablate & 128)) {
+                        uint4 wv[2] = {*(const uint4 *)(sl + off), *(const uint4 *)(sl + ST_CH + off)};
+                        mv_chunk<1, 2, Q8>(wv, xs, st.cols, (k * ST_CH + off) / ES, 1, acc);
+                    }
                 }
+                __syncwarp();
+                if (lane == 0)
+                    mb_arrive(&empty[slot]);
             }
-            __syncwarp();
+#pragma unroll
+            for (int s = 0; s < 2; s++)
+                for (int o = 16; o; o >>= 1)
+                    acc[s][0] += __shfl_xor_sync(0xffffffffu, acc[s][0], o);
             if (lane == 0)
-                mb_arrive(&empty[slot]);
+                ps_epilogue<Q8>(a, st, u, r, acc[0][0], acc[1][0], layer, kv_base, rope);
         }
+        return;
+    }
+    if (nub * nch * 2 > a.pp_floats)   /* the host sizes pp and the balance table together */
+        __trap();
+    for (int c = w; c < nub * nch; c += PS_THREADS / 32, (*seq)++) {
+        int k = c % nch;
+        float acc[2][1] = {{0}, {0}};
+        unsigned slot = w * nsw + *seq % nsw;
+        mb_wait(&full[slot], (*seq / nsw) & 1);
+        const unsigned char *sl = ring + (size_t)slot * 2 * ST_CH;
+        int bytes = rb - k * ST_CH < ST_CH ? rb - k * ST_CH : ST_CH;
+#pragma unroll
+        for (int m = 0; m < ST_CH / 512; m++) {
+            int off = lane * 16 + m * 512;
+            if (off < bytes && !(a.ablate & 128)) {
+                uint4 wv[2] = {*(const uint4 *)(sl + off), *(const uint4 *)(sl + ST_CH + off)};
+                mv_chunk<1, 2, Q8>(wv, xs, st.cols, (k * ST_CH + off) / ES, 1, acc);
+            }
+        }
+        __syncwarp();
+        if (lane == 0)
+            mb_arrive(&empty[slot]);
 #pragma unroll
         for (int s = 0; s < 2; s++)
             for (int o = 16; o; o >>= 1)
                 acc[s][0] += __shfl_xor_sync(0xffffffffu, acc[s][0], o);
         if (lane == 0)
-            ps_epilogue<Q8>(a, st, u, r, acc[0][0], acc[1][0], layer);
+            pp[2 * c] = acc[0][0], pp[2 * c + 1] = acc[1][0];
+    }
+    csync();
+    for (int i = threadIdx.x; i < nub; i += PS_THREADS) {
+        int u = lo + i * step, r[2];
+        ps_rows(a, st, u, r);
+        float s0 = 0, s1 = 0;
+        for (int k = 0; k < nch; k++)
+            s0 += pp[2 * (i * nch + k)], s1 += pp[2 * (i * nch + k) + 1];
+        ps_epilogue<Q8>(a, st, u, r, s0, s1, layer, kv_base, rope);
     }
 }
 
@@ -1866,6 +1932,7 @@ __device__ void ps_combine(const struct ps_args &a, bf16 *xs)
 struct __align__(16) st_kv {
     uint64_t full, empty;
     long long new_off;
+    long long kv_base;       /* the step position's slot in the pools, less the layer */
     int ns;
     int span[PS_KINDS][2];   /* the block's rows of the balance table */
 };
@@ -1932,6 +1999,14 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
         mb_init(&kv->empty, 1);
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
     }
+    float *pp = (float *)((char *)st_sm + a.pp_off);
+    float2 *rope = (float2 *)((char *)st_sm + a.rope_off);
+    int p = a.pos[0];
+    for (int j = threadIdx.x; j < a.hd / 2; j += blockDim.x)   /* the rotary row of the step's position */
+        rope[j] = a.rope[(size_t)p * (a.hd / 2) + j];
+    if (threadIdx.x == 0)
+        kv->kv_base = ((long long)a.pt[(size_t)a.seq[0] * a.pt_stride + p / a.page_tokens] * a.page_tokens +
+                       p % a.page_tokens) * a.kvdim;
     unsigned smid;
     asm("mov.u32 %0, %%smid;" : "=r"(smid));
     const int(*sp)[2] = a.bal && smid < PS_SMIDS ? kv->span : NULL;
@@ -1958,7 +2033,7 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
     /* one stage's products; with a.stat, thread 0 adds the time until its block's last warp is done */
     auto go = [&](const struct ps_stage &st, int layer) {
         unsigned long long t0 = a.stat ? gtime() : 0;
-        st_run<Q8>(a, st, xs, ring, full, empty, nsw, &seq, layer, sp);
+        st_run<Q8>(a, st, xs, ring, full, empty, nsw, &seq, layer, sp, pp, kv->kv_base, rope);
         if (a.stat) {
             csync();
             busy[st.which] += gtime() - t0;
@@ -2062,14 +2137,29 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
     size_t kv_bytes = sizeof(struct st_kv) + (g->ps_kvcap ? (size_t)2 * (g->ps_kvcap + 1) * (g->hd + 8) * 2 : 0);
     /* the ring takes what the rest leave (1 KB kept for static shared memory); OMEGA_LLM_RING=N slots at
      * most (development) */
-    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->ps_att - (long)kv_bytes;
+    /* st_run's chunk sums: each stage kind's most units a block can take (the balance table keeps to
+     * half as many again as an even share) times its chunks a row, two sums each */
+    const struct lin *kl[PS_KINDS] = {&g->L[0].qkv, &g->L[0].wo, &g->L[0].w13, &g->L[0].w2, &g->out};
+    int N[PS_KINDS] = {(g->qdim + 2 * g->kvdim) / 2, c->dim / 2, g->hid, c->dim / 2, (c->vocab + 1) / 2};
+    int cols[PS_KINDS] = {c->dim, g->qdim, c->dim, g->hid, c->dim};
+    size_t pp = 0;
+    for (int k = 0; k < PS_KINDS; k++) {
+        int even = (N[k] + g->ps_blocks - 1) / g->ps_blocks, nch = (cols[k] * (kl[k]->q ? 1 : 2) + ST_CH - 1) / ST_CH;
+        g->ps_cap[k] = even + even / 2 + 1;
+        pp = (size_t)g->ps_cap[k] * nch * 2 > pp ? (size_t)g->ps_cap[k] * nch * 2 : pp;
+    }
+    g->ps_pp = g->L[0].qkv.q ? 0 : (int)pp;   /* 8-bit steps keep each unit on one warp */
+    pp = (size_t)g->ps_pp;
+    size_t side = (pp * 4 + 15) / 16 * 16 + (size_t)g->hd / 2 * 8;   /* then the rotary row */
+    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->ps_att - (long)kv_bytes - (long)side;
     g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
     const char *re = getenv("OMEGA_LLM_RING");
     int cap = re && atoi(re) >= 16 ? atoi(re) : 128;
     g->ps_ns = (g->ps_ns < cap ? g->ps_ns : cap) / 8 * 8;   /* a part per compute warp */
     if (g->ps_ns < 16)
         return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
-    g->ps_smem = (size_t)g->ps_ns * (2 * ST_CH + 16) + (size_t)g->ps_xs * 2 + g->ps_att + kv_bytes;
+    g->ps_pp_off = g->ps_ns * (2 * ST_CH + 16) + g->ps_xs * 2 + (int)g->ps_att + (int)kv_bytes;
+    g->ps_smem = (size_t)g->ps_pp_off + side;
     void *k = g->L[0].qkv.q ? (void *)k_stream<true> : (void *)k_stream<false>;
     if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
         cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per, k, PS_THREADS + 64, g->ps_smem) != cudaSuccess ||
@@ -2077,7 +2167,7 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
         cudaGetLastError();
         return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
     }
-    if (cudaMalloc((void **)&g->ps_gbar, sizeof(unsigned)) != cudaSuccess)
+    if (cudaMalloc((void **)&g->ps_gbar, PS_GBAR_BYTES) != cudaSuccess)
         return snprintf(why, whylen, "cudaMalloc failed"), -1;
     if (g->ps_split > 1 &&
         cudaMalloc((void **)&g->ps_part, (size_t)g->ps_split * g->nh * (g->hd + 4) * sizeof(float)) != cudaSuccess)
@@ -2178,14 +2268,15 @@ static void ps_calibrate(struct llmc *g)
             for (int sm = 0; sm < PS_SMIDS; sm++)
                 if (seen[sm]) {
                     double q = g->ps_share[k][sm] = (1 - beta) * g->ps_share[k][sm] + beta * N[k] * rate[sm] / total;
+                    q = q < g->ps_cap[k] ? q : g->ps_cap[k];   /* st_run's room for chunk sums */
                     g->ps_cnt[k][sm] = (int)q;
                     frac[sm] = q - (int)q;
                     given += (int)q;
                 }
-            while (given < N[k]) {   /* the units left go to the largest remainders */
+            while (given < N[k]) {   /* the units left go to the largest remainders (G · cap >= N) */
                 int best = -1;
                 for (int sm = 0; sm < PS_SMIDS; sm++)
-                    if (seen[sm] && (best < 0 || frac[sm] > frac[best]))
+                    if (seen[sm] && g->ps_cnt[k][sm] < g->ps_cap[k] && (best < 0 || frac[sm] > frac[best]))
                         best = sm;
                 g->ps_cnt[k][best]++, frac[best] = -1, given++;
             }
@@ -2257,6 +2348,9 @@ static int forward_persist(struct llmc *g, int n_out)
     a.att_bytes = (int)g->ps_att;
     a.kv_cap = g->ps_kvcap;
     a.trace = g->ps_trace;
+    a.pp_off = g->ps_pp_off;
+    a.pp_floats = g->ps_pp;
+    a.rope_off = g->ps_pp_off + (g->ps_pp * 4 + 15) / 16 * 16;
     a.bal = g->ps_bal_on ? g->ps_bal : NULL;
     a.stat = g->ps_stat_now ? g->ps_stat : NULL;
     cudaLaunchAttribute at[1];
@@ -2270,7 +2364,7 @@ static int forward_persist(struct llmc *g, int n_out)
     cfg.attrs = at;
     cfg.numAttrs = 1;
     /* the barrier's count starts from zero each launch (a node of the step's graph) */
-    int rc = cudaMemsetAsync(g->ps_gbar, 0, sizeof(unsigned), g->s) == cudaSuccess ? 0 : -1;
+    int rc = cudaMemsetAsync(g->ps_gbar, 0, PS_GBAR_BYTES, g->s) == cudaSuccess ? 0 : -1;
     rc |= cudaLaunchKernelEx(&cfg, g->L[0].qkv.q ? k_stream<true> : k_stream<false>, a, g->ps_gbar, g->ps_ns) ==
                   cudaSuccess ? 0 : -1;
     g->pdl_now = 0;
