@@ -97,7 +97,7 @@ struct llmc {
      * on the host each stage kind's units and measured rate per SM */
     int *ps_bal, ps_bal_on, ps_cal_done, ps_stat_now;
     unsigned long long *ps_stat;
-    int ps_pp, ps_pp_off, ps_cap[5];   /* k_stream: chunk sums (floats, offset), most units a block takes */
+    int ps_pp, ps_pp_off, ps_cap[5], ps_uni;   /* k_stream: chunk sums (floats, offset), most units a block takes */
     int ps_cnt[5][256];
     double ps_share[5][256];
     float *ps_part;          /* k_stream: the ranges' partial attention */
@@ -1435,8 +1435,8 @@ struct ps_args {
     int n_layers, d, hid, qdim, kvdim, hd, nh, nkv, vocab, n_out;
     int att_split;   /* k_stream: ranges of positions per head (merged by ps_combine) */
     float *att_part;
-    int ablate;   /* k_stream, development (wrong results): 1 no attention, 2 no norms or loads, 64 no grid
-                   * barriers, 128 no arithmetic (the ring only) */
+    int ablate;   /* k_stream, development (wrong results): 1 no attention, 2 no norms or loads, 128 no
+                   * arithmetic (the ring only) */
     float eps;
     float *x, *logits;
     bf16 *qkv, *att, *h;
@@ -1444,10 +1444,12 @@ struct ps_args {
     const int32_t *tok, *pos, *seq, *pt;
     int pt_stride, n_pages, page_tokens;
     bf16 *kp, *vp;
-    int xs_elems;   /* shared memory: the stage input (bf16, xs_elems), then the attention's floats */
-    int att_bytes;  /* the attention's shared memory, then the K/V stager's barriers and rows */
+    int xs_elems;   /* shared memory: the stage input (bf16, xs_elems), which the attention's floats share
+                     * (the input is dead between the qkv stage and the combine) */
+    int att_bytes;  /* the larger of the two, 16-byte rounded; then the K/V stager's barriers and rows */
     int kv_cap;     /* past positions the K/V stager copies ahead for a block's range (0: none) */
     unsigned long long *trace;   /* OMEGA_LLM_TRACE (development): PS_MARKS times per block and layer */
+    int merge;   /* each head merged by its last range (else every block combines all of them) */
     int pp_off, pp_floats, rope_off;   /* shared memory: st_run's chunk sums, the position's rotary row */
     const int *bal;   /* the balance table: units [lo, hi) of each stage kind for each SM (PS_SMIDS), or NULL */
     unsigned long long *stat;   /* calibration: per block its SM and each stage kind's busy time (ns) */
@@ -1703,7 +1705,7 @@ __device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned by
 /* A grid barrier of the compute threads (the producers never join): arrivals counted on one word in
  * global memory, zeroed before each launch; target = barriers so far × blocks. (Eight counters, each
  * block on one and warp 0 polling all, measured slower on an H200: 3.73 vs 3.65 ms a 7B step.) */
-#define PS_GBAR_BYTES 4
+#define PS_GBAR_BYTES(nh) (128 + 4 * (nh))   /* the barrier's word, then the heads' merge counters */
 __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
 {
     csync();
@@ -1717,11 +1719,11 @@ __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
     csync();
 }
 
-/* The grid barrier between two stages (left out with OMEGA_LLM_ABLATE=sync: development only). */
+/* The grid barrier between two stages. */
 __device__ __forceinline__ void st_barrier(const struct ps_args &a, unsigned *gbar, unsigned *nb)
 {
-    if (!(a.ablate & 64))
-        gsync(gbar, ++*nb * gridDim.x);
+    (void)a;
+    gsync(gbar, ++*nb * gridDim.x);
 }
 
 /* Units of stage st that block b takes: u = b, b + G, ... */
@@ -1886,6 +1888,26 @@ __device__ void st_run(const struct ps_args &a, const struct ps_stage &st, const
 /* xs = the attention output merged from its att_split ranges (see att_head): each range's sums are
  * rescaled to the largest max; every load issued before any is used. */
 #define PS_MAX_SPLIT 4
+
+/* Four output dimensions from the ranges' sums (o) and (max, sum of exponentials) (ml): each range
+ * rescaled to the largest max. */
+__device__ __forceinline__ void ps_merge4(const float4 *o, const float2 *ml, __nv_bfloat162 *out)
+{
+    float M = -INFINITY, L = 0;
+    float4 r = make_float4(0, 0, 0, 0);
+#pragma unroll
+    for (int s = 0; s < PS_MAX_SPLIT; s++)
+        M = fmaxf(M, ml[s].x);
+#pragma unroll
+    for (int s = 0; s < PS_MAX_SPLIT; s++) {
+        float w = ml[s].y > 0 ? expf(ml[s].x - M) : 0.0f;
+        L += ml[s].y * w;
+        r.x += o[s].x * w, r.y += o[s].y * w, r.z += o[s].z * w, r.w += o[s].w * w;
+    }
+    out[0] = __floats2bfloat162_rn(r.x / L, r.y / L);
+    out[1] = __floats2bfloat162_rn(r.z / L, r.w / L);
+}
+
 __device__ void ps_combine(const struct ps_args &a, bf16 *xs)
 {
     int hd = a.hd, S = a.att_split, n4 = a.qdim / 4;
@@ -1907,24 +1929,28 @@ __device__ void ps_combine(const struct ps_args &a, bf16 *xs)
         for (int k = 0; k < 4; k++) {
             if (i0 + k * PS_THREADS >= n4)
                 break;
-            int i = i0 + k * PS_THREADS;
-            float M = -INFINITY, L = 0;
-            float4 r = make_float4(0, 0, 0, 0);
-#pragma unroll
-            for (int s = 0; s < PS_MAX_SPLIT; s++)
-                M = fmaxf(M, ml[k][s].x);
-#pragma unroll
-            for (int s = 0; s < PS_MAX_SPLIT; s++) {
-                float w = ml[k][s].y > 0 ? expf(ml[k][s].x - M) : 0.0f;
-                L += ml[k][s].y * w;
-                r.x += o[k][s].x * w, r.y += o[k][s].y * w, r.z += o[k][s].z * w, r.w += o[k][s].w * w;
-            }
-            __nv_bfloat162 *o2 = (__nv_bfloat162 *)xs + 2 * i;
-            o2[0] = __floats2bfloat162_rn(r.x / L, r.y / L);
-            o2[1] = __floats2bfloat162_rn(r.z / L, r.w / L);
+            ps_merge4(o[k], ml[k], (__nv_bfloat162 *)xs + 2 * (i0 + k * PS_THREADS));
         }
     }
     csync();
+}
+
+/* Head h's attention output merged from its ranges into a.att (bf16), by the head's last block to
+ * finish (see k_stream); the same arithmetic as ps_combine. */
+__device__ void ps_merge_head(const struct ps_args &a, int h)
+{
+    int hd = a.hd, S = a.att_split;
+    for (int i = threadIdx.x; i < hd / 4; i += PS_THREADS) {
+        float4 o[PS_MAX_SPLIT];
+        float2 ml[PS_MAX_SPLIT];
+#pragma unroll
+        for (int s = 0; s < PS_MAX_SPLIT; s++) {
+            const float *pr = a.att_part + ((size_t)s * a.nh + h) * (hd + 4);
+            o[s] = s < S ? __ldcg((const float4 *)(pr + 4 * i)) : make_float4(0, 0, 0, 0);
+            ml[s] = s < S ? __ldcg((const float2 *)(pr + hd)) : make_float2(-INFINITY, 0);
+        }
+        ps_merge4(o, ml, (__nv_bfloat162 *)(a.att + (size_t)h * hd) + 2 * i);
+    }
 }
 
 /* The K/V stager's state in shared memory: its two mbarriers (rows copied; rows read), then the
@@ -1934,6 +1960,7 @@ struct __align__(16) st_kv {
     long long new_off;
     long long kv_base;       /* the step position's slot in the pools, less the layer */
     int ns;
+    int last;                /* this block finished its head's ranges */
     int span[PS_KINDS][2];   /* the block's rows of the balance table */
 };
 
@@ -1987,8 +2014,8 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
     unsigned char *ring = (unsigned char *)st_sm;
     uint64_t *full = (uint64_t *)(ring + (size_t)ns * 2 * ST_CH), *empty = full + ns;
     bf16 *xs = (bf16 *)(empty + ns);
-    float *att_sm = (float *)((char *)xs + (size_t)a.xs_elems * 2);
-    struct st_kv *kv = (struct st_kv *)((char *)att_sm + a.att_bytes);
+    float *att_sm = (float *)xs;
+    struct st_kv *kv = (struct st_kv *)((char *)xs + a.att_bytes);
     bf16 *skv = (bf16 *)(kv + 1);
     if (threadIdx.x == 0) {
         for (int i = 0; i < ns; i++) {
@@ -2056,10 +2083,28 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
         }
         if (a.kv_cap && threadIdx.x == 0)   /* att_head's last barrier follows its reads of the staged rows */
             mb_arrive(&kv->empty);
+        bool merged = a.merge && a.att_split > 1;
+        if (merged && (int)blockIdx.x < n_att && !(a.ablate & 1)) {
+            /* the head's last range to finish merges the head (one counter per head, never reset: the
+             * layer's count ends at (l + 1) · ranges), so that after the barrier each block loads 4,096
+             * bf16 instead of every range's floats */
+            csync();
+            if (threadIdx.x == 0) {
+                unsigned old;
+                asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;"
+                             : "=r"(old)
+                             : "l"(gbar + 32 + blockIdx.x % a.nh)
+                             : "memory");
+                kv->last = old + 1 == (unsigned)((l + 1) * a.att_split);
+            }
+            csync();
+            if (kv->last)
+                ps_merge_head(a, blockIdx.x % a.nh);
+        }
         ps_mark(a, l, 3);
         st_barrier(a, gbar, &nb);
         ps_mark(a, l, 4);
-        if (inputs && a.att_split > 1)
+        if (inputs && a.att_split > 1 && !merged)
             ps_combine(a, xs);
         else if (inputs)
             ps_load(a.att, xs, a.qdim);
@@ -2151,14 +2196,17 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
     g->ps_pp = g->L[0].qkv.q ? 0 : (int)pp;   /* 8-bit steps keep each unit on one warp */
     pp = (size_t)g->ps_pp;
     size_t side = (pp * 4 + 15) / 16 * 16 + (size_t)g->hd / 2 * 8;   /* then the rotary row */
-    long rest = (long)optin - 1024 - (long)g->ps_xs * 2 - (long)g->ps_att - (long)kv_bytes - (long)side;
+    size_t uni = (size_t)g->ps_xs * 2 > g->ps_att ? (size_t)g->ps_xs * 2 : g->ps_att;   /* xs and attention */
+    uni = (uni + 15) / 16 * 16;
+    long rest = (long)optin - 1024 - (long)uni - (long)kv_bytes - (long)side;
     g->ps_ns = rest > 0 ? (int)(rest / (2 * ST_CH + 16)) : 0;
     const char *re = getenv("OMEGA_LLM_RING");
     int cap = re && atoi(re) >= 16 ? atoi(re) : 128;
     g->ps_ns = (g->ps_ns < cap ? g->ps_ns : cap) / 8 * 8;   /* a part per compute warp */
     if (g->ps_ns < 16)
         return snprintf(why, whylen, "no room for the weight ring (%d bytes of shared memory)", optin), 0;
-    g->ps_pp_off = g->ps_ns * (2 * ST_CH + 16) + g->ps_xs * 2 + (int)g->ps_att + (int)kv_bytes;
+    g->ps_uni = (int)uni;
+    g->ps_pp_off = g->ps_ns * (2 * ST_CH + 16) + (int)uni + (int)kv_bytes;
     g->ps_smem = (size_t)g->ps_pp_off + side;
     void *k = g->L[0].qkv.q ? (void *)k_stream<true> : (void *)k_stream<false>;
     if (cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)g->ps_smem) != cudaSuccess ||
@@ -2167,7 +2215,7 @@ static int ps_setup(struct llmc *g, char *why, size_t whylen)
         cudaGetLastError();
         return snprintf(why, whylen, "does not fit an SM (%zu bytes of shared memory)", g->ps_smem), 0;
     }
-    if (cudaMalloc((void **)&g->ps_gbar, PS_GBAR_BYTES) != cudaSuccess)
+    if (cudaMalloc((void **)&g->ps_gbar, PS_GBAR_BYTES(g->nh)) != cudaSuccess)
         return snprintf(why, whylen, "cudaMalloc failed"), -1;
     if (g->ps_split > 1 &&
         cudaMalloc((void **)&g->ps_part, (size_t)g->ps_split * g->nh * (g->hd + 4) * sizeof(float)) != cudaSuccess)
@@ -2345,7 +2393,8 @@ static int forward_persist(struct llmc *g, int n_out)
     a.pt_stride = g->pt_stride, a.n_pages = g->n_pages, a.page_tokens = g->pt;
     a.kp = g->k_pool, a.vp = g->v_pool;
     a.xs_elems = g->ps_xs;
-    a.att_bytes = (int)g->ps_att;
+    a.merge = !(getenv("OMEGA_LLM_MERGE") && strstr(getenv("OMEGA_LLM_MERGE"), "off"));
+    a.att_bytes = g->ps_uni;
     a.kv_cap = g->ps_kvcap;
     a.trace = g->ps_trace;
     a.pp_off = g->ps_pp_off;
@@ -2364,7 +2413,7 @@ static int forward_persist(struct llmc *g, int n_out)
     cfg.attrs = at;
     cfg.numAttrs = 1;
     /* the barrier's count starts from zero each launch (a node of the step's graph) */
-    int rc = cudaMemsetAsync(g->ps_gbar, 0, PS_GBAR_BYTES, g->s) == cudaSuccess ? 0 : -1;
+    int rc = cudaMemsetAsync(g->ps_gbar, 0, PS_GBAR_BYTES(g->nh), g->s) == cudaSuccess ? 0 : -1;
     rc |= cudaLaunchKernelEx(&cfg, g->L[0].qkv.q ? k_stream<true> : k_stream<false>, a, g->ps_gbar, g->ps_ns) ==
                   cudaSuccess ? 0 : -1;
     g->pdl_now = 0;
@@ -2726,7 +2775,7 @@ static int shard_open(struct llmc *g, const struct omega_llm_config *c, enum ome
     const char *abl = getenv("OMEGA_LLM_ABLATE");
     g->ablate = !abl ? 0 : (strstr(abl, "att") ? 1 : 0) | (strstr(abl, "norm") ? 2 : 0) | (strstr(abl, "qkv") ? 4 : 0) |
                                (strstr(abl, "wo") ? 8 : 0) | (strstr(abl, "w13") ? 16 : 0) | (strstr(abl, "w2") ? 32 : 0) |
-                               (strstr(abl, "sync") ? 64 : 0) | (strstr(abl, "math") ? 128 : 0);
+                               (strstr(abl, "math") ? 128 : 0);
     const char *prof = getenv("OMEGA_LLM_PROFILE");
     g->prof.on = prof && strcmp(prof, "1") == 0 ? 1 : prof && strcmp(prof, "sync") == 0 ? 2 : 0;
     g->dev = gpu;
