@@ -1719,10 +1719,9 @@ __device__ __forceinline__ void gsync(unsigned *bar, unsigned target)
     csync();
 }
 
-/* The grid barrier between two stages. */
-__device__ __forceinline__ void st_barrier(const struct ps_args &a, unsigned *gbar, unsigned *nb)
+/* The grid barrier between two stages; *nb counts the barriers so far. */
+__device__ __forceinline__ void st_barrier(unsigned *gbar, unsigned *nb)
 {
-    (void)a;
     gsync(gbar, ++*nb * gridDim.x);
 }
 
@@ -2070,7 +2069,7 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
         ps_mark(a, l, 0);
         go(ps_get(a, l, 0), l);
         ps_mark(a, l, 1);
-        st_barrier(a, gbar, &nb);
+        st_barrier(gbar, &nb);
         ps_mark(a, l, 2);
         if (a.kv_cap)
             mb_wait(&kv->full, l & 1);
@@ -2102,7 +2101,7 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
                 ps_merge_head(a, blockIdx.x % a.nh);
         }
         ps_mark(a, l, 3);
-        st_barrier(a, gbar, &nb);
+        st_barrier(gbar, &nb);
         ps_mark(a, l, 4);
         if (inputs && a.att_split > 1 && !merged)
             ps_combine(a, xs);
@@ -2111,14 +2110,14 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
         ps_mark(a, l, 5);
         go(ps_get(a, l, 1), l);
         ps_mark(a, l, 6);
-        st_barrier(a, gbar, &nb);
+        st_barrier(gbar, &nb);
         ps_mark(a, l, 7);
         if (inputs)
             ps_norm(a.x, NULL, a.L[l].ffn_norm, xs, a.d, a.eps);
         ps_mark(a, l, 8);
         go(ps_get(a, l, 2), l);
         ps_mark(a, l, 9);
-        st_barrier(a, gbar, &nb);
+        st_barrier(gbar, &nb);
         ps_mark(a, l, 10);
         if (inputs)
             ps_load(a.h, xs, a.hid);
@@ -2128,7 +2127,7 @@ __global__ void __launch_bounds__(PS_THREADS + 64, 1) k_stream(struct ps_args a,
         int last = l + 1 == a.n_layers;
         if (last && !a.n_out)
             break;
-        st_barrier(a, gbar, &nb);
+        st_barrier(gbar, &nb);
         ps_mark(a, l, 13);
         if (inputs)
             ps_norm(a.x, NULL, last ? a.norm : a.L[l + 1].attn_norm, xs, a.d, a.eps);
