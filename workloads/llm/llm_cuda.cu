@@ -531,24 +531,31 @@ __device__ __forceinline__ void csync(void)
     asm volatile("bar.sync 1, 256;" ::: "memory");
 }
 
-/* Attention of one token's query head over positions 0..pos of its sequence, through the page table,
- * by the first ATT_THREADS threads of a block (sm: the block's shared memory, att_smem bytes). Scores:
- * one thread per position (16-byte loads along its K row); then P·V with each thread owning 8
- * dimensions of a group of positions (coalesced V rows), groups summed in shared memory. Loads of what this step wrote (the
- * query, the new K and V) go to L2, past L1: the persistent step writes them from other SMs. With
- * n_split > 1 it takes the split-th of n_split ranges of positions and writes the range's max score,
- * sum of exponentials and unnormalised output to part (hd + 4 floats per split and head, 16-byte aligned), which
- * ps_combine merges. */
+/* The GPU's clock in ns (%globaltimer). */
+__device__ __forceinline__ unsigned long long gtime(void)
+{
+    unsigned long long t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+
 /* Development timeline (OMEGA_LLM_TRACE): the time thread 0 got to point k, into tr[k]. */
 __device__ __forceinline__ void tmark(unsigned long long *tr, int k)
 {
-    if (tr && threadIdx.x == 0) {
-        unsigned long long t;
-        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-        tr[k] = t;
-    }
+    if (tr && threadIdx.x == 0)
+        tr[k] = gtime();
 }
 
+/* Attention of one token's query head over positions 0..pos of its sequence, through the page table,
+ * by the first ATT_THREADS threads of a block (sm: the block's shared memory, att_smem bytes). Scores:
+ * a group of hd/16 lanes per position, 16 elements each, summed by shuffles; then P·V with each thread
+ * owning 8 dimensions of a group of positions (coalesced V rows), groups summed in shared memory.
+ * Loads of what this step wrote (the query, the new K and V) go to L2, past L1: the persistent step
+ * writes them from other SMs. With n_split > 1 it takes the split-th of n_split ranges of positions
+ * and writes the range's max score, sum of exponentials and unnormalised output to part (hd + 4
+ * floats per split and head, 16-byte aligned) for ps_combine / ps_merge_head. With skv (the persistent
+ * step's K/V stager) the range's first ns positions come from shared memory, the new position's rows
+ * (at element offset new_off of the pools) joining them with the query; tr: development timeline. */
 __device__ void att_head(const bf16 *qkv, const int32_t *pos, const int32_t *seq, const int32_t *pt, int pt_stride,
                          const bf16 *kp, const bf16 *vp, int layer, int n_pages, int page_tokens, int n_heads,
                          int n_kv, int hd, bf16 *out, int h, int t, float *sm, int split, int n_split, float *part,
@@ -1419,8 +1426,8 @@ static int dv_qkv(struct llmc *g, const struct lin *l, const bf16 *x, int T, int
  * are separated by grid barriers instead of kernel boundaries. A boundary costs its drain: the last
  * warps of one product finish while the next has not begun to load. After a barrier every block builds
  * the stage's input in shared memory from L2 (the RMSNorm of the residual, or the attention / SiLU
- * output), in the same order in every block, so the result does not depend on the grid. Each warp
- * takes two rows at a time with the arithmetic and rounding of k_dv. */
+ * output), in the same order in every block, so the result does not depend on the grid. Products take
+ * two rows at a time with k_dv's rounding; bf16 rows are summed chunk by chunk (st_run). */
 struct ps_layer {
     const void *w[4];        /* qkv, wo, w13, w2 (bf16, or int8) */
     const float *scale[4];   /* int8: one per row */
@@ -1433,7 +1440,7 @@ struct ps_args {
     const float *norm, *out_scale;
     const void *out_w;
     int n_layers, d, hid, qdim, kvdim, hd, nh, nkv, vocab, n_out;
-    int att_split;   /* k_stream: ranges of positions per head (merged by ps_combine) */
+    int att_split;   /* k_stream: ranges of positions per head (merged by ps_merge_head or ps_combine) */
     float *att_part;
     int ablate;   /* k_stream, development (wrong results): 1 no attention, 2 no norms or loads, 128 no
                    * arithmetic (the ring only) */
@@ -1460,20 +1467,11 @@ struct ps_args {
 #define PS_KINDS 5     /* its stage kinds: qkv, wo, gate/up, w2, the output head */
 #define PS_STATS 8     /* calibration words per block: its SM, then each kind's busy ns */
 
-__device__ __forceinline__ unsigned long long gtime(void)
-{
-    unsigned long long t;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-    return t;
-}
 /* Development timeline: the time (ns, %globaltimer) block b reached mark k of layer l. */
 __device__ __forceinline__ void ps_mark(const struct ps_args &a, int l, int k)
 {
-    if (a.trace && threadIdx.x == 0) {
-        unsigned long long t;
-        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-        a.trace[((size_t)blockIdx.x * a.n_layers + l) * PS_MARKS + k] = t;
-    }
+    if (a.trace && threadIdx.x == 0)
+        a.trace[((size_t)blockIdx.x * a.n_layers + l) * PS_MARKS + k] = gtime();
 }
 
 enum { PS_ROPE, PS_SILU, PS_ACC, PS_OUT };
@@ -1654,10 +1652,9 @@ __device__ void ps_load(const bf16 *src, bf16 *xs, int n)
  * (cp.async.bulk, completion counted on an mbarrier per slot); each of the eight compute warps has its
  * own part of the ring and a producer lane that fills it, and frees each slot once read. The producer
  * depends on nothing the step computes, so it runs ahead through grid barriers, attention and norms,
- * limited only by the ring (about 160 KB per SM, some microseconds of HBM time). With the compute
- * left out the ring alone streams a 7B step at the copy bandwidth; what the step loses is the
- * critical path the ring cannot cover: attention, the barriers and the norms (docs/llm.md). Each lane
- * sums its columns in the order k_dv does, so the results equal the fused path's. */
+ * limited only by the ring (160 KB per SM for 7B, some microseconds of HBM time). What the step loses
+ * is the critical path the ring cannot cover: the barriers, attention and the norms (docs/llm.md has
+ * a timeline). */
 #define ST_CH 2048   /* bytes of each of a unit's two rows per ring slot */
 #define PS_KV_CAP 64        /* past positions of a block's attention range the K/V stager copies ahead */
 
