@@ -7,12 +7,7 @@ OUTDIR=${OUTDIR:-/tmp/llm-prof}
 M=${1:-llama2-7b:bf16}
 B=${2:-1}
 mkdir -p "$OUTDIR"
-export LD_LIBRARY_PATH=$PWD/$D/lib:${LD_LIBRARY_PATH:-}
-if ! ldconfig -p | grep -q libcublasLt.so.13 && [ ! -e /usr/local/cuda/lib64/libcublasLt.so.13 ]; then
-    for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, "cu13/lib") for p in nvidia.__path__))' 2>/dev/null); do
-        export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
-    done
-fi
+. "$(dirname "$0")/gpu_env.sh"
 NSYS=$(command -v nsys || ls /usr/local/cuda/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
 echo "nsys: ${NSYS:-none}"
 for K in ${KERNELS:-base fast}; do

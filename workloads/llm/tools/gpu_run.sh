@@ -7,13 +7,7 @@ D=${D:-.dev-llm}
 OUTDIR=${OUTDIR:-/tmp/llm-out}
 MODE=${1:-full}
 mkdir -p "$OUTDIR"
-export LD_LIBRARY_PATH=$PWD/$D/lib:${LD_LIBRARY_PATH:-}
-# cuBLAS: the toolkit's, else the copy that ships with PyTorch
-if ! ldconfig -p | grep -q libcublasLt.so.13 && [ ! -e /usr/local/cuda/lib64/libcublasLt.so.13 ]; then
-    for d in $(python3 -c 'import nvidia, os; print(" ".join(os.path.join(p, "cu13/lib") for p in nvidia.__path__))' 2>/dev/null); do
-        export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
-    done
-fi
+. "$(dirname "$0")/gpu_env.sh"
 {
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
     ldconfig -p | grep -E 'cbor|jansson|seccomp|hwloc|libssl|libcrypto|cublas' | head -20
